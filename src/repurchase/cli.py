@@ -1,0 +1,198 @@
+"""The ``repurchase`` command: a thin shell over package functions, one subcommand per step.
+
+Errors the user can act on exit with code 2 and one clear paragraph; anything else exits 1 with
+a one-line message. A Python traceback is shown only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import click
+
+from repurchase import __version__
+from repurchase.config import Config, load_config
+from repurchase.errors import RepurchaseError
+
+log = logging.getLogger("repurchase")
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("matplotlib", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def config_options(fn):
+    """--config / --profile / --set, shared by every subcommand that reads the config."""
+    fn = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+                      help="Override one config key, e.g. --set data.timezone=Asia/Shanghai.")(fn)
+    fn = click.option("--profile", default=None, help="Profile overlay: configs/profiles/NAME.yaml.")(fn)
+    fn = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+                      help="Base YAML config (default: built-in defaults = configs/base.yaml).")(fn)
+    return fn
+
+
+def _config(config_path, profile, overrides, extra: dict | None = None) -> Config:
+    layers = list(overrides)
+    if extra:
+        layers.append(extra)
+    return load_config(config_path, profile, layers)
+
+
+def _echo_paths(title: str, paths: dict) -> None:
+    click.echo(title)
+    for name, path in paths.items():
+        click.echo(f"  {name:<14} {path}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="repurchase")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks on errors.")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug logs).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+def cli(debug: bool, verbose: int, quiet: bool) -> None:
+    """Repurchase prediction for private-domain retail: who to message next, with what, and when."""
+    _setup_logging(verbose, quiet)
+
+
+@cli.command()
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory to write the tables to.")
+@click.option("--customers", type=int, default=None, help="Number of customers [config generate.customers: 5000].")
+@click.option("--days", type=int, default=None, help="Days of history [config generate.days: 730].")
+@click.option("--seed", type=int, default=None, help="Random seed; same seed, same bytes [42].")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day [2024-01-01].")
+@config_options
+def generate(out, customers, days, seed, start, config_path, profile, overrides):
+    """Write a synthetic private-domain retailer (all canonical tables + ground truth)."""
+    from repurchase.data.synthetic import SyntheticSpec, write_synthetic
+
+    flags = {k: v for k, v in {"customers": customers, "days": days, "seed": seed,
+                               "start": start.date() if start else None}.items() if v is not None}
+    cfg = _config(config_path, profile, overrides, {"generate": flags} if flags else None).generate
+    spec = SyntheticSpec(customers=cfg.customers, days=cfg.days, seed=cfg.seed, start=cfg.start, timezone=cfg.timezone)
+    t0 = time.perf_counter()
+    paths = write_synthetic(out, spec)
+    click.echo(f"Generated {spec.customers:,} customers over {spec.days} days (seed {spec.seed}) "
+               f"in {time.perf_counter() - t0:.1f}s.")
+    _echo_paths(f"Wrote {out}:", paths)
+
+
+@cli.command()
+@click.argument("data_dir", type=click.Path())
+@click.option("--tolerant", is_flag=True, default=None,
+              help="Move row-level problems to rejects/<table>.csv instead of stopping.")
+@click.option("--rejects", "rejects_dir", type=click.Path(file_okay=False), default=None,
+              help="Where rejected rows go [DATA_DIR/rejects].")
+@config_options
+def validate(data_dir, tolerant, rejects_dir, config_path, profile, overrides):
+    """Check DATA_DIR against the data contract; exit 2 on a problem."""
+    from repurchase.data.io import load_tables, write_rejects
+
+    cfg = _config(config_path, profile, overrides)
+    tables, report = load_tables(data_dir, cfg.data, tolerant=tolerant)
+    click.echo(f"{data_dir}: valid (timezone {report.timezone}).")
+    click.echo(report.summary_frame().to_string(index=False))
+    o = tables.orders
+    click.echo(f"orders from {o['order_ts'].min()} to {o['order_ts'].max()}; "
+               f"{o['customer_id'].nunique():,} customers; {len(tables.paid_orders()):,} paid orders.")
+    if report.rejected:
+        click.echo("Rejected rows by reason:")
+        for (table, reason), n in report.rejected.items():
+            click.echo(f"  {table}: {n:,} rows {reason}")
+        paths = write_rejects(tables.rejects, rejects_dir or Path(data_dir) / "rejects")
+        _echo_paths("Rejected rows written to:", paths)
+
+
+@cli.group(name="import")
+def import_():
+    """Import a public dataset into canonical tables."""
+
+
+def _import(name: str, src: str, out: str) -> None:
+    from repurchase.data.importers import import_dataset
+
+    summary = import_dataset(name, src, out)
+    click.echo("\n".join(summary.lines()))
+    click.echo(f"Wrote canonical tables to {out}")
+
+
+@import_.command("online-retail-ii")
+@click.argument("src", type=click.Path())
+@click.option("--out", required=True, type=click.Path(file_okay=False))
+def import_online_retail_ii(src, out):
+    """Online Retail II (UCI 502) from its stacked-sheets CSV(.gz)."""
+    _import("online-retail-ii", src, out)
+
+
+@import_.command("cdnow")
+@click.argument("src", type=click.Path())
+@click.option("--out", required=True, type=click.Path(file_okay=False))
+def import_cdnow(src, out):
+    """CDNOW master (Fader & Hardie) from its CSV(.gz)."""
+    _import("cdnow", src, out)
+
+
+@cli.command()
+@click.argument("data_dir", type=click.Path())
+@click.option("--period", type=click.Choice(["month", "quarter", "year"]), default=None,
+              help="Window for the rates [config metrics.period: month].")
+@click.option("--by", default=None, help="Split by an order or customer attribute (e.g. channel).")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Write CSVs and PNG charts here.")
+@click.option("--tolerant", is_flag=True, default=None, help="Skip rows with row-level problems (counted).")
+@config_options
+def metrics(data_dir, period, by, out, tolerant, config_path, profile, overrides):
+    """User and order repurchase rates per period, and cohort retention."""
+    from repurchase.data.io import load_tables
+    from repurchase.reports.repurchase import format_rates, metrics_report
+
+    flags = {k: v for k, v in {"period": period, "by": by}.items() if v is not None}
+    cfg = _config(config_path, profile, overrides, {"metrics": flags} if flags else None)
+    tables, _ = load_tables(data_dir, cfg.data, tolerant=tolerant)
+    report = metrics_report(tables, out, cfg.metrics.period, cfg.metrics.by)
+    click.echo(format_rates(report.rates))
+    if report.files:
+        _echo_paths(f"Wrote {out}:", report.files)
+
+
+def guarded(fn: Callable[[], object], *, debug: bool = False) -> int:
+    """Run ``fn`` under the error contract: user errors exit 2 with one paragraph, anything else
+    exits 1 with one line; tracebacks only when ``debug``."""
+    try:
+        fn()
+        return 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("Interrupted.", err=True)
+        return 130
+    except RepurchaseError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for the user's terminal
+        if debug:
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", err=True)
+        return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point; returns the exit code."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    return guarded(lambda: cli.main(args=args, prog_name="repurchase", standalone_mode=False),
+                   debug="--debug" in args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""Typed, strict configuration: base < profile < command-line override.
+
+Every section is a pydantic model with ``extra="forbid"``; unknown keys are refused with a message
+that names the key and the file it came from. The model defaults *are* the base config;
+``configs/base.yaml`` spells them out and a test keeps the two equal. Secrets never live here: they
+are read from the environment where they are used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Literal, Mapping, Sequence
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from repurchase.errors import ConfigError
+from repurchase.schema import TABLES
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(_Strict):
+    """Where the data is and how to read a user's export."""
+
+    dir: Path | None = None
+    #: business timezone; None takes the data directory's ``dataset.yaml``, else UTC.
+    timezone: str | None = None
+    #: text encoding of CSV files (a BOM is always accepted); Chinese exports are often ``gbk``.
+    encoding: str = "utf-8"
+    #: move row-level problems to ``rejects/`` instead of stopping.
+    tolerant: bool = False
+    #: per table, canonical column name -> the header in the user's export.
+    columns: dict[str, dict[str, str]] = Field(default_factory=dict)
+    #: the user's status words -> paid / cancelled / refunded (e.g. 已支付: paid).
+    status_values: dict[str, Literal["paid", "cancelled", "refunded"]] = Field(default_factory=dict)
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for table, mapping in value.items():
+            if table not in TABLES:
+                raise ValueError(f"unknown table '{table}' (known: {', '.join(TABLES)})")
+            known = TABLES[table].kinds
+            for canonical in mapping:
+                if canonical not in known:
+                    raise ValueError(
+                        f"data.columns.{table}: '{canonical}' is not a canonical column of "
+                        f"{table} (known: {', '.join(known)})"
+                    )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_timezone(value)
+        return value
+
+
+class GenerateConfig(_Strict):
+    """The synthetic retailer used by the demo and the tests."""
+
+    customers: int = Field(5000, ge=1)
+    days: int = Field(730, ge=30)
+    seed: int = 42
+    start: dt.date = dt.date(2024, 1, 1)
+    timezone: str = "Asia/Shanghai"
+
+
+class MetricsConfig(_Strict):
+    """The repurchase-rate report."""
+
+    period: Literal["month", "quarter", "year"] = "month"
+    by: str | None = None
+
+
+class Config(_Strict):
+    data: DataConfig = DataConfig()
+    generate: GenerateConfig = GenerateConfig()
+    metrics: MetricsConfig = MetricsConfig()
+
+
+def check_timezone(name: str) -> str:
+    """Return ``name`` if it is an IANA timezone, else raise :class:`ConfigError`."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"unknown timezone '{name}' (use an IANA name such as Asia/Shanghai)") from exc
+    return name
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping at the top, not {type(data).__name__}")
+    return data
+
+
+def _check_keys(model: type[BaseModel], data: Mapping[str, Any], source: str, prefix: str = "") -> None:
+    """Refuse unknown keys, naming the dotted key and where it came from."""
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        field = model.model_fields.get(key)
+        if field is None:
+            known = ", ".join(model.model_fields)
+            raise ConfigError(f"unknown config key '{dotted}' in {source} (known here: {known})")
+        sub = field.annotation
+        if isinstance(sub, type) and issubclass(sub, BaseModel):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"config key '{dotted}' in {source} must be a mapping")
+            _check_keys(sub, value, source, dotted + ".")
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def parse_override(text: str) -> dict[str, Any]:
+    """Turn ``a.b.c=value`` into ``{"a": {"b": {"c": value}}}``; the value is parsed as YAML."""
+    if "=" not in text:
+        raise ConfigError(f"override '{text}' must look like section.key=value")
+    key, raw = text.split("=", 1)
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise ConfigError(f"override '{text}' has no key")
+    try:
+        value: Any = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"override '{text}': value is not valid YAML: {exc}") from exc
+    for part in reversed(parts):
+        value = {part: value}
+    return value
+
+
+def default_config_dir() -> Path:
+    """``./configs`` when it exists, else the repository's ``configs`` next to the sources."""
+    here = Path.cwd() / "configs"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[2] / "configs"
+
+
+def load_config(
+    path: str | Path | None = None,
+    profile: str | None = None,
+    overrides: Sequence[str | Mapping[str, Any]] = (),
+) -> Config:
+    """Load the layered config.
+
+    Parameters
+    ----------
+    path : path, optional
+        A base YAML file; by default the built-in defaults (equal to ``configs/base.yaml``).
+    profile : str, optional
+        Name of ``profiles/<profile>.yaml`` beside the base file (or in ``configs/``), or a path.
+    overrides : sequence
+        ``section.key=value`` strings or mappings, applied last, in order.
+    """
+    layers: list[tuple[str, Mapping[str, Any]]] = []
+    config_dir = default_config_dir()
+    if path is not None:
+        path = Path(path)
+        layers.append((str(path), _read_yaml(path)))
+        config_dir = path.parent
+    if profile:
+        candidate = Path(profile)
+        if candidate.suffix not in (".yaml", ".yml"):
+            candidate = config_dir / "profiles" / f"{profile}.yaml"
+        if not candidate.is_file():
+            available = sorted(p.stem for p in (config_dir / "profiles").glob("*.yaml"))
+            raise ConfigError(
+                f"profile '{profile}' not found at {candidate} "
+                f"(available: {', '.join(available) or 'none'})"
+            )
+        layers.append((str(candidate), _read_yaml(candidate)))
+    for item in overrides:
+        layer = parse_override(item) if isinstance(item, str) else dict(item)
+        layers.append((f"command-line override {item!r}", layer))
+
+    merged: dict[str, Any] = {}
+    for source, layer in layers:
+        _check_keys(Config, layer, source)
+        merged = _merge(merged, layer)
+    try:
+        return Config.model_validate(merged)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        sources = ", ".join(s for s, _ in layers) or "defaults"
+        raise ConfigError(f"invalid config ({sources}): {problems}") from exc

@@ -1,0 +1,1 @@
+"""Data in: loading and validating the canonical tables, the synthetic retailer, importers."""

@@ -1,0 +1,370 @@
+"""The only input I/O: find, read, map, parse and validate the canonical tables of a data directory.
+
+A data directory holds one file per table (``<table>.parquet``, ``<table>.csv`` or
+``<table>.csv.gz``) and optionally ``dataset.yaml`` describing it (its ``timezone``). Problems are
+of two kinds:
+
+* fatal (missing required table or column, a column that cannot be parsed at all, no orders):
+  :class:`~repurchase.errors.DataError`, always;
+* row-level (duplicate keys, missing ids, unparseable values, negative amounts not marked as
+  refunds, rows pointing at unknown orders or customers): fatal by default, or, when tolerant,
+  moved to ``rejects`` with a reason and counted. No row is ever dropped silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from repurchase._io import atomic_dir
+from repurchase.config import DataConfig, check_timezone
+from repurchase.data.parse import parse_column
+from repurchase.errors import DataError
+from repurchase.schema import ORDER_STATUSES, TABLES, Tables, examples, validate_frame
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".parquet", ".csv", ".csv.gz")
+DATASET_FILE = "dataset.yaml"
+REJECT_REASON = "reject_reason"
+SOURCE_ROW = "source_row"
+
+
+@dataclass
+class Problem:
+    """Rows of one table that break one rule."""
+
+    table: str
+    column: str
+    reason: str
+    mask: pd.Series
+    frame: pd.DataFrame  # the raw rows, for examples and rejects
+
+    @property
+    def count(self) -> int:
+        return int(self.mask.sum())
+
+    def describe(self) -> str:
+        return (
+            f"table '{self.table}', column '{self.column}': {self.count:,} of {len(self.mask):,} "
+            f"rows {self.reason}; e.g.\n{examples(self.frame, self.mask)}"
+        )
+
+
+@dataclass
+class LoadReport:
+    """What loading did: rows read and kept per table, rejects by reason."""
+
+    data_dir: Path
+    timezone: str
+    files: dict[str, Path] = field(default_factory=dict)
+    rows_read: dict[str, int] = field(default_factory=dict)
+    rows_kept: dict[str, int] = field(default_factory=dict)
+    rejected: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def summary_frame(self) -> pd.DataFrame:
+        rows = []
+        for table, path in self.files.items():
+            rej = sum(n for (t, _), n in self.rejected.items() if t == table)
+            rows.append(
+                {"table": table, "file": path.name, "rows_read": self.rows_read[table],
+                 "rows_kept": self.rows_kept[table], "rows_rejected": rej}
+            )
+        return pd.DataFrame(rows)
+
+
+def dataset_meta(data_dir: Path) -> dict:
+    """The data directory's own description (``dataset.yaml``), or ``{}``."""
+    path = Path(data_dir) / DATASET_FILE
+    if not path.is_file():
+        return {}
+    try:
+        meta = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path} cannot be read as YAML: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise DataError(f"{path} must hold a mapping, e.g. 'timezone: Asia/Shanghai'")
+    return meta
+
+
+def resolve_timezone(data_dir: Path, configured: str | None) -> str:
+    """Business timezone: the config's, else the data directory's ``dataset.yaml``, else UTC."""
+    if configured:
+        return check_timezone(configured)
+    tz = dataset_meta(data_dir).get("timezone")
+    return check_timezone(str(tz)) if tz else "UTC"
+
+
+def find_table_file(data_dir: Path, table: str) -> Path | None:
+    found = [data_dir / f"{table}{s}" for s in SUFFIXES if (data_dir / f"{table}{s}").is_file()]
+    if len(found) > 1:
+        raise DataError(
+            f"table '{table}' is present more than once in {data_dir}: "
+            f"{', '.join(p.name for p in found)}; keep one."
+        )
+    return found[0] if found else None
+
+
+def read_raw(path: Path, table: str, encoding: str = "utf-8") -> pd.DataFrame:
+    """Read one table file as stored: Parquet with its types, CSV as text (types come later)."""
+    try:
+        if path.name.endswith(".parquet"):
+            return pq.read_table(path).to_pandas()
+        enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding=enc)
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"table '{table}' ({path.name}) is not valid {encoding} text (byte {exc.start}: "
+            f"{exc.reason}). Set data.encoding (e.g. gbk for many Chinese exports)."
+        ) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"table '{table}' ({path.name}) is empty: no header row.") from exc
+    except (pd.errors.ParserError, pa.ArrowException, OSError, ValueError) as exc:
+        raise DataError(f"table '{table}' ({path.name}) cannot be read: {exc}") from exc
+
+
+def map_columns(frame: pd.DataFrame, table: str, mapping: Mapping[str, str], path: Path) -> pd.DataFrame:
+    """Rename the user's headers onto canonical names (``mapping`` is canonical -> header)."""
+    if not mapping:
+        return frame
+    absent = {c: h for c, h in mapping.items() if h not in frame.columns}
+    if absent:
+        have = ", ".join(map(str, frame.columns[:20]))
+        pairs = ", ".join(f"{c} <- '{h}'" for c, h in absent.items())
+        raise DataError(
+            f"table '{table}' ({path.name}): data.columns maps {pairs}, but the file has no such "
+            f"header (headers: {have})."
+        )
+    clash = [c for c in mapping if c in frame.columns and mapping[c] != c]
+    renamed = frame.drop(columns=clash).rename(columns={h: c for c, h in mapping.items()})
+    return renamed
+
+
+def _typed(frame: pd.DataFrame, table: str, tz: str, path: Path) -> tuple[pd.DataFrame, list[Problem]]:
+    """Parse canonical columns; whole-column failures are fatal, single rows are problems."""
+    spec = TABLES[table]
+    validate_frame(frame, table, dtypes=False)
+    if frame.empty and table == "orders":
+        raise DataError(f"table 'orders' ({path.name}) has no rows; at least one order is needed.")
+    out = {}
+    problems: list[Problem] = []
+    for col in frame.columns:
+        kind = spec.kinds.get(col)
+        if kind is None:
+            out[col] = frame[col]  # extra attributes pass through untouched (e.g. country)
+            continue
+        parsed, bad = parse_column(frame[col], kind, tz)
+        n_present = int(frame[col].notna().sum())
+        n_bad = int(bad.sum())
+        if n_present and n_bad == n_present and n_bad > 0:
+            raise DataError(
+                f"table '{table}' ({path.name}), column '{col}' cannot be parsed as {_KIND_WORD[kind]}: "
+                f"all {n_bad:,} non-empty values fail; e.g.\n{examples(frame[[col]], bad)}"
+            )
+        if n_bad:
+            problems.append(Problem(table, col, f"cannot be parsed as {_KIND_WORD[kind]}", bad, frame))
+        if col in spec.required:
+            missing = parsed.isna() & ~bad
+            if int(missing.sum()) == len(frame) and len(frame):
+                raise DataError(f"table '{table}' ({path.name}): required column '{col}' is empty in every row.")
+            if missing.any():
+                problems.append(Problem(table, col, "have no value (required)", missing, frame))
+        out[col] = parsed
+    return pd.DataFrame(out, index=frame.index), problems
+
+
+_KIND_WORD = {"id": "text", "str": "text", "float": "a number", "int": "a whole number",
+              "bool": "true/false", "ts": "a timestamp"}
+
+
+def _normalise_status(typed: pd.DataFrame, raw: pd.DataFrame, status_values: Mapping[str, str]) -> tuple[pd.DataFrame, list[Problem]]:
+    if "status" not in typed.columns:
+        return typed, []
+    status = typed["status"].str.strip()
+    if status_values:
+        status = status.replace(dict(status_values))
+    status = status.str.lower()
+    unknown = status.notna() & ~status.isin(ORDER_STATUSES)
+    typed = typed.assign(status=status)
+    problems = []
+    if unknown.any():
+        problems.append(Problem("orders", "status", f"have a status other than {'/'.join(ORDER_STATUSES)} "
+                                "(map yours with data.status_values)", unknown, raw))
+    return typed, problems
+
+
+def _row_checks(name: str, typed: pd.DataFrame, raw: pd.DataFrame, known: dict[str, pd.Index]) -> list[Problem]:
+    """Rules on single rows and keys (types were checked already)."""
+    p: list[Problem] = []
+    spec = TABLES[name]
+    for key in spec.key:
+        dup = typed[key].notna() & typed.duplicated(subset=[key], keep="first")
+        if dup.any():
+            p.append(Problem(name, key, f"repeat a {key} seen on an earlier row", dup, raw))
+    if name == "orders":
+        neg = typed["amount"] < 0
+        if "status" in typed.columns:
+            neg &= typed["status"].ne("refunded").fillna(True)
+        if neg.any():
+            p.append(Problem(name, "amount", "have a negative amount not marked as a refund", neg, raw))
+        if "discount_amount" in typed.columns:
+            neg_d = typed["discount_amount"] < 0
+            if neg_d.any():
+                p.append(Problem(name, "discount_amount", "have a negative discount", neg_d, raw))
+    if name == "order_items" and "orders" in known:
+        orphan = typed["order_id"].notna() & ~typed["order_id"].isin(known["orders"])
+        if orphan.any():
+            p.append(Problem(name, "order_id", "point at an order_id not in orders", orphan, raw))
+    if name in ("events", "contacts") and "customers" in known:
+        orphan = typed["customer_id"].notna() & ~typed["customer_id"].isin(known["customers"])
+        if orphan.any():
+            p.append(Problem(name, "customer_id", "point at a customer_id in neither customers nor orders", orphan, raw))
+    return p
+
+
+def load_tables(data_dir: str | Path, config: DataConfig | None = None, *, tolerant: bool | None = None) -> tuple[Tables, LoadReport]:
+    """Load, parse and validate every canonical table in ``data_dir``.
+
+    Parameters
+    ----------
+    data_dir : path
+        Directory with ``orders`` and optional tables.
+    config : DataConfig, optional
+        Column mapping, encoding, timezone and status words.
+    tolerant : bool, optional
+        Overrides ``config.tolerant``: move row-level problems to ``Tables.rejects``.
+
+    Returns
+    -------
+    (Tables, LoadReport)
+
+    Raises
+    ------
+    DataError
+        On any fatal problem, and on row-level problems unless tolerant.
+    """
+    config = config or DataConfig()
+    tolerant = config.tolerant if tolerant is None else tolerant
+    data_dir = Path(data_dir)
+    if not data_dir.exists():
+        raise DataError(f"data directory {data_dir} does not exist.")
+    if not data_dir.is_dir():
+        raise DataError(f"data directory {data_dir} is a file, not a directory.")
+    tz = resolve_timezone(data_dir, config.timezone)
+    report = LoadReport(data_dir=data_dir, timezone=tz)
+
+    files = {t: find_table_file(data_dir, t) for t in TABLES}
+    if files["orders"] is None:
+        present = ", ".join(sorted(p.name for p in data_dir.iterdir())[:20]) or "nothing"
+        raise DataError(
+            f"required table 'orders' not found in {data_dir}: expected orders.parquet, orders.csv "
+            f"or orders.csv.gz (the directory holds: {present})."
+        )
+
+    typed: dict[str, pd.DataFrame] = {}
+    raws: dict[str, pd.DataFrame] = {}
+    problems: list[Problem] = []
+    for name, path in files.items():
+        if path is None:
+            continue
+        raw = read_raw(path, name, config.encoding)
+        raw = map_columns(raw, name, config.columns.get(name, {}), path)
+        raw = raw.reset_index(drop=True)
+        t, p = _typed(raw, name, tz, path)
+        if name == "orders":
+            t, ps = _normalise_status(t, raw, config.status_values)
+            p += ps
+        typed[name], raws[name] = t, raw
+        problems += p
+        report.files[name] = path
+        report.rows_read[name] = len(raw)
+
+    # References are checked against the keys that survive their own table's checks.
+    problems += _row_checks("orders", typed["orders"], raws["orders"], {})
+    bad_orders = _union([pr.mask for pr in problems if pr.table == "orders"], typed["orders"].index)
+    known = {"orders": pd.Index(typed["orders"].loc[~bad_orders, "order_id"].unique())}
+    customer_ids = typed["orders"].loc[~bad_orders, "customer_id"]
+    if "customers" in typed:
+        customer_ids = pd.concat([customer_ids, typed["customers"]["customer_id"].dropna()])
+    known["customers"] = pd.Index(customer_ids.unique())
+    for name in typed:
+        if name != "orders":
+            problems += _row_checks(name, typed[name], raws[name], known)
+
+    if problems and not tolerant:
+        shown = "\n".join(pr.describe() for pr in problems[:5])
+        more = f"\n(and {len(problems) - 5} more problems)" if len(problems) > 5 else ""
+        raise DataError(
+            f"{len(problems)} row-level problem(s) in {data_dir}:\n{shown}{more}\n"
+            "Fix the data, or rerun with --tolerant to move these rows to rejects/ with a reason."
+        )
+
+    out: dict[str, pd.DataFrame] = {}
+    rejects: dict[str, pd.DataFrame] = {}
+    for name, frame in typed.items():
+        mine = [pr for pr in problems if pr.table == name]
+        bad = _union([pr.mask for pr in mine], frame.index)
+        if bad.any():
+            reasons = _first_reason(mine, frame.index)
+            rej = raws[name].loc[bad].assign(**{REJECT_REASON: reasons[bad], SOURCE_ROW: frame.index[bad] + 1})
+            rejects[name] = rej
+            for pr in mine:
+                key = (name, f"{pr.column}: {pr.reason}")
+                report.rejected[key] = report.rejected.get(key, 0) + pr.count
+        kept = frame.loc[~bad].reset_index(drop=True)
+        if name == "orders" and kept.empty:
+            raise DataError("table 'orders' has no valid rows left after rejecting row-level problems.")
+        out[name] = validate_frame(kept, name)
+        report.rows_kept[name] = len(kept)
+
+    tables = Tables(timezone=tz, rejects=rejects, **out)
+    return tables, report
+
+
+def _union(masks: list[pd.Series], index: pd.Index) -> pd.Series:
+    out = pd.Series(False, index=index)
+    for m in masks:
+        out |= m
+    return out
+
+
+def _first_reason(problems: list[Problem], index: pd.Index) -> pd.Series:
+    """One reason per rejected row: the first rule it broke."""
+    reason = pd.Series(pd.NA, index=index, dtype="str")
+    for pr in problems:
+        reason = reason.mask(reason.isna() & pr.mask, f"{pr.column}: {pr.reason}")
+    return reason
+
+
+def write_rejects(rejects: Mapping[str, pd.DataFrame], out_dir: str | Path) -> dict[str, Path]:
+    """Write ``rejects/<table>.csv`` (UTF-8 with BOM) as one atomic directory."""
+    out_dir = Path(out_dir)
+    if not rejects:
+        return {}
+    with atomic_dir(out_dir) as tmp:
+        for name, frame in rejects.items():
+            frame.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8-sig")
+    return {name: out_dir / f"{name}.csv" for name in rejects}
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, *, meta: Mapping | None = None) -> dict[str, Path]:
+    """Write canonical tables as Parquet (plus ``dataset.yaml``) into ``out_dir``, atomically.
+
+    Output is byte-for-byte reproducible for the same frames and library versions.
+    """
+    out_dir = Path(out_dir)
+    with atomic_dir(out_dir) as tmp:
+        for name, frame in tables.items():
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
+        if meta:
+            (tmp / DATASET_FILE).write_text(yaml.safe_dump(dict(meta), sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return {name: out_dir / f"{name}.parquet" for name in tables}
