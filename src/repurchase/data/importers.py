@@ -68,7 +68,7 @@ def is_non_product(stock_code: pd.Series) -> pd.Series:
     return mask
 
 
-def import_online_retail_ii(src: str | Path) -> tuple[dict[str, pd.DataFrame], ImportSummary]:
+def import_online_retail_ii(src: str | Path, *, sheet1_rows: int = ORII_SHEET1_ROWS) -> tuple[dict[str, pd.DataFrame], ImportSummary]:
     """Online Retail II (UCI 502), both sheets stacked, as canonical tables.
 
     Rules (each counted in the summary):
@@ -82,7 +82,8 @@ def import_online_retail_ii(src: str | Path) -> tuple[dict[str, pd.DataFrame], I
     * an invoice starting with ``C`` becomes an order with status ``refunded`` and its positive
       value; ``A`` (bad-debt adjustment) invoices are set aside;
     * an invoice left with no product lines is set aside.
-    Times are UK local time (``Europe/London``).
+    Times are UK local time (``Europe/London``). ``sheet1_rows`` is the number of data rows of
+    the first sheet in ``src`` (525,461 in the published file).
     """
     src = Path(src)
     raw = _read_csv(src, ["Invoice", "StockCode", "Quantity", "InvoiceDate", "Price", "Customer ID", "Country"])
@@ -96,7 +97,7 @@ def import_online_retail_ii(src: str | Path) -> tuple[dict[str, pd.DataFrame], I
     ts = pd.to_datetime(raw["InvoiceDate"], format="%Y-%m-%d %H:%M:%S", errors="coerce")
     if ts.isna().any():
         raise DataError(f"{src}: {int(ts.isna().sum())} InvoiceDate values are not YYYY-MM-DD HH:MM:SS.")
-    overlap = (np.arange(len(raw)) < ORII_SHEET1_ROWS) & (ts >= ORII_OVERLAP_START).to_numpy()
+    overlap = (np.arange(len(raw)) < sheet1_rows) & (ts >= ORII_OVERLAP_START).to_numpy()
     s.set_aside["sheet-overlap rows (sheet 1 dated >= 2010-12-01)"] = int(overlap.sum())
     raw, ts = raw.loc[~overlap], ts.loc[~overlap]
     s.facts["rows after the sheet overlap is removed"] = len(raw)

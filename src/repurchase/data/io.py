@@ -14,9 +14,10 @@ of two kinds:
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -355,16 +356,31 @@ def write_rejects(rejects: Mapping[str, pd.DataFrame], out_dir: str | Path) -> d
     return {name: out_dir / f"{name}.csv" for name in rejects}
 
 
-def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, *, meta: Mapping | None = None) -> dict[str, Path]:
+def write_tables(
+    tables: Mapping[str, pd.DataFrame] | Iterable[tuple[str, pd.DataFrame]],
+    out_dir: str | Path,
+    *,
+    meta: Mapping | None = None,
+) -> dict[str, Path]:
     """Write canonical tables as Parquet (plus ``dataset.yaml``) into ``out_dir``, atomically.
 
-    Output is byte-for-byte reproducible for the same frames and library versions.
+    ``tables`` is a mapping or an iterable of ``(name, frame)`` pairs (written as they come, so
+    a generator never holds every table at once). Output is byte-for-byte reproducible for the
+    same frames and library versions.
     """
     out_dir = Path(out_dir)
+    pairs = tables.items() if isinstance(tables, Mapping) else tables
+    written: list[str] = []
     with atomic_dir(out_dir) as tmp:
-        for name, frame in tables.items():
-            table = pa.Table.from_pandas(frame, preserve_index=False)
+        for name, frame in pairs:
+            written.append(name)
+            with warnings.catch_warnings():
+                # pyarrow reads Series.values of tz-aware columns, which pandas 3.1 deprecates.
+                warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+            del frame
             pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
+            del table
         if meta:
             (tmp / DATASET_FILE).write_text(yaml.safe_dump(dict(meta), sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return {name: out_dir / f"{name}.parquet" for name in tables}
+    return {name: out_dir / f"{name}.parquet" for name in written}

@@ -11,7 +11,7 @@ from repurchase.schema import Kind
 
 _TRUE = {"true", "t", "1", "yes", "y", "是", "1.0"}
 _FALSE = {"false", "f", "0", "no", "n", "否", "0.0"}
-_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 _NUMBER_NOISE = re.compile(r"[\s,¥￥$€£]")
 
 
@@ -43,8 +43,10 @@ def parse_column(raw: pd.Series, kind: Kind, tz: str) -> tuple[pd.Series, pd.Ser
 
 def _parse_text(raw: pd.Series) -> pd.Series:
     if pd.api.types.is_string_dtype(raw.dtype) and not pd.api.types.is_object_dtype(raw.dtype):
-        # Typed sources (Parquet) arrive clean; stripping millions of strings is not free.
-        return raw
+        # Typed sources (Parquet) arrive trimmed; stripping millions of strings is not free,
+        # but an empty string is still a missing value.
+        empty = raw == ""
+        return raw.mask(empty) if empty.any() else raw
     if pd.api.types.is_float_dtype(raw.dtype):
         # Ids stored as floats (Excel, pandas with NaN) read back as "12345", not "12345.0".
         whole = raw.notna() & (raw == np.floor(raw))

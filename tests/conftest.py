@@ -1,0 +1,46 @@
+"""Shared fixtures: one seed, a small synthetic retailer, helpers to write literal tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from repurchase.data.synthetic import SyntheticSpec, write_synthetic
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+ORII_CSV = SHARED_DATA / "online_retail_ii" / "online_retail_ii.csv.gz"
+CDNOW_CSV = SHARED_DATA / "cdnow" / "cdnow_master.csv.gz"
+
+
+@pytest.fixture(scope="session")
+def seed() -> int:
+    """The one seed of the test suite."""
+    return 20261122
+
+
+@pytest.fixture(scope="session")
+def small_spec(seed) -> SyntheticSpec:
+    return SyntheticSpec(customers=1500, days=400, seed=seed)
+
+
+@pytest.fixture(scope="session")
+def synthetic_dir(tmp_path_factory, small_spec) -> Path:
+    out = tmp_path_factory.mktemp("synthetic") / "data"
+    write_synthetic(out, small_spec)
+    return out
+
+
+def write_csv(directory: Path, table: str, rows: list[dict] | pd.DataFrame, **kwargs) -> Path:
+    """Write a literal table as ``<table>.csv`` (strings as given)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+    path = directory / f"{table}.csv"
+    frame.to_csv(path, index=False, **kwargs)
+    return path
+
+
+def need_shared(path: Path):
+    return pytest.mark.skipif(not path.is_file(), reason=f"shared dataset not found: {path}")
