@@ -161,6 +161,72 @@ def metrics(data_dir, period, by, out, tolerant, config_path, profile, overrides
         _echo_paths(f"Wrote {out}:", report.files)
 
 
+@cli.command()
+@click.argument("data_dir", type=click.Path(), required=False)
+@click.option("--as-of", "as_of", multiple=True, help="As-of date YYYY-MM-DD (repeatable).")
+@click.option("--schedule", nargs=2, metavar="START END", default=None,
+              help="All as-of dates from START to END (see --freq) instead of --as-of.")
+@click.option("--freq", type=click.Choice(["monthly", "weekly"]), default="monthly", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the features here (.parquet).")
+@click.option("--list", "list_", is_flag=True, help="Print the feature catalog and exit.")
+@click.option("--markdown", is_flag=True, help="With --list: print the catalog as Markdown.")
+@click.option("--include-non-buyers", is_flag=True, default=None, help="Also community members who never bought.")
+@click.option("--tolerant", is_flag=True, default=None, help="Skip rows with row-level problems (counted).")
+@config_options
+def features(data_dir, as_of, schedule, freq, out, list_, markdown, include_non_buyers, tolerant, config_path, profile, overrides):
+    """Point-in-time features per (customer, as-of date), from data strictly before each date."""
+    from repurchase.features import build_features, catalog_frame
+    from repurchase.features import markdown as catalog_markdown
+
+    if list_:
+        if markdown:
+            click.echo(catalog_markdown())
+        else:
+            with pd_display():
+                click.echo(catalog_frame().to_string(index=False))
+        return
+    if not data_dir:
+        raise click.UsageError("DATA_DIR is required (or use --list)")
+    if not as_of and not schedule:
+        raise click.UsageError("give --as-of DATE (repeatable) or --schedule START END")
+    if not out:
+        raise click.UsageError("--out FILE.parquet is required")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from repurchase._io import write_atomic
+    from repurchase.data.io import load_tables
+    from repurchase.spine import schedule as make_schedule
+
+    extra = {"features": {"include_non_buyers": include_non_buyers}} if include_non_buyers is not None else None
+    cfg = _config(config_path, profile, overrides, extra)
+    t0 = time.perf_counter()
+    tables, _ = load_tables(data_dir, cfg.data, tolerant=tolerant)
+    dates = list(as_of) if as_of else make_schedule(schedule[0], schedule[1], freq, tables.timezone)
+    t1 = time.perf_counter()
+    frame = build_features(tables, dates, config=cfg.features, progress=True)
+    t2 = time.perf_counter()
+    write_atomic(out, lambda tmp: pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp, compression="zstd"))
+    per_date = frame.groupby("as_of", sort=True).size()
+    click.echo(f"load {t1 - t0:.1f}s, features {t2 - t1:.1f}s: {len(frame):,} rows x {frame.shape[1] - 2} features")
+    for d, n in per_date.items():
+        click.echo(f"  as of {d.date()}: {n:,} customers")
+    click.echo(f"Wrote {out}")
+
+
+class pd_display:
+    """Wide, untruncated pandas printing for the catalog."""
+
+    def __enter__(self):
+        import pandas as pd
+
+        self._ctx = pd.option_context("display.max_colwidth", 120, "display.width", 250, "display.max_rows", 500)
+        self._ctx.__enter__()
+
+    def __exit__(self, *exc):
+        self._ctx.__exit__(*exc)
+
+
 def guarded(fn: Callable[[], object], *, debug: bool = False) -> int:
     """Run ``fn`` under the error contract: user errors exit 2 with one paragraph, anything else
     exits 1 with one line; tracebacks only when ``debug``."""

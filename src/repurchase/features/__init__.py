@@ -1,0 +1,101 @@
+"""Point-in-time features on a customer x as-of spine.
+
+:func:`build_features` is the one code path for training (many as-of dates) and scoring (one):
+every feature of a customer at T uses data strictly before T only. Groups appear only when their
+source tables are present, so orders-only data works.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from repurchase.config import FeatureConfig
+from repurchase.features._context import FeatureContext
+from repurchase.features._timeline import epoch_seconds
+from repurchase.features.catalog import CATALOG, GROUPS, catalog_frame, lookup, markdown
+from repurchase.features.categories import categories
+from repurchase.features.engagement import engagement
+from repurchase.features.offers import offers
+from repurchase.features.rfm import rfm
+from repurchase.features.rhythm import rhythm
+from repurchase.schema import Tables, validate_frame
+from repurchase.segments import code_to_str, segment_labels
+from repurchase.spine import AsOf, CustomerIndex, build_spine
+
+log = logging.getLogger(__name__)
+
+KEYS = ["customer_id", "as_of"]
+#: non-numeric descriptive columns added next to the features
+LABEL_COLUMNS = ["rfm_segment"]
+
+__all__ = ["CATALOG", "GROUPS", "KEYS", "build_features", "catalog_frame", "feature_columns", "lookup", "markdown"]
+
+
+def feature_columns(frame: pd.DataFrame) -> list[str]:
+    """The model inputs of a feature frame: everything but the keys and descriptive labels."""
+    return [c for c in frame.columns if c not in KEYS and c not in LABEL_COLUMNS]
+
+
+def build_features(
+    tables: Tables,
+    as_of: Sequence[AsOf] | None = None,
+    *,
+    spine: pd.DataFrame | None = None,
+    config: FeatureConfig | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Features for every (customer_id, as_of) of the spine.
+
+    Parameters
+    ----------
+    tables : Tables
+        Validated tables (see :func:`repurchase.load_tables`).
+    as_of : sequence of dates, optional
+        As-of dates; the spine is built with :func:`repurchase.spine.build_spine`.
+    spine : DataFrame, optional
+        An explicit spine (``customer_id``, ``as_of``) instead of ``as_of``.
+    config : FeatureConfig, optional
+    progress : bool
+        Show a progress bar over feature groups.
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id``, ``as_of``, the features (``config.dtype``) and ``rfm_segment``; one row
+        per spine row, in spine order. The input tables are not modified.
+    """
+    config = config or FeatureConfig()
+    index = CustomerIndex.from_tables(tables)
+    if spine is None:
+        if as_of is None:
+            raise ValueError("give as_of dates or a spine")
+        spine = build_spine(tables, as_of, include_non_buyers=config.include_non_buyers, index=index)
+    validate_frame(spine, "spine", required=KEYS, dtypes=False)
+    ctx = FeatureContext(tables, index, index.codes(spine["customer_id"]), epoch_seconds(spine["as_of"]), config)
+
+    from tqdm.auto import tqdm
+
+    groups = [rfm, lambda c: rhythm(c, cols), categories, offers, engagement]
+    cols: dict[str, np.ndarray] = {}
+    t0 = time.perf_counter()
+    for fn in tqdm(groups, desc="features", unit="group", disable=not progress, leave=False):
+        cols.update(fn(ctx))
+    log.info("built %d features for %d spine rows in %.1fs", len(cols), ctx.n, time.perf_counter() - t0)
+
+    code = cols.pop("rfm_code")
+    dtype = np.dtype(config.dtype)
+    frame = pd.DataFrame({k: np.asarray(v, dtype=dtype) for k, v in cols.items()})
+    code_str = code_to_str(code)
+    frame.insert(0, "rfm_code", code.astype(dtype))
+    frame.insert(0, "as_of", spine["as_of"].reset_index(drop=True))
+    frame.insert(0, "customer_id", spine["customer_id"].reset_index(drop=True))
+    frame["rfm_segment"] = segment_labels(code_str, config.segment_labels).to_numpy()
+    unknown = [c for c in feature_columns(frame) if lookup(c) is None]
+    if unknown:  # a feature without a catalog entry is a bug, not a user error
+        raise AssertionError(f"features missing from the catalog: {unknown}")
+    return frame

@@ -1,0 +1,95 @@
+"""What every feature group shares for one run: the spine as arrays and lazily built timelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from repurchase.config import FeatureConfig
+from repurchase.features._timeline import DAY_S, Timeline, epoch_seconds
+from repurchase.schema import Tables
+from repurchase.spine import CustomerIndex
+
+
+@dataclass
+class Orders:
+    """Paid orders on a timeline, with value columns in timeline order."""
+
+    tl: Timeline
+    amount_cents: np.ndarray
+    discount_cents: np.ndarray | None
+    has_offer: np.ndarray | None
+    hour: np.ndarray
+    weekday: np.ndarray
+
+
+@dataclass
+class FeatureContext:
+    """The spine of one feature run (``q_codes``, ``q_t`` per spine row) and the tables."""
+
+    tables: Tables
+    index: CustomerIndex
+    q_codes: np.ndarray
+    q_t: np.ndarray
+    config: FeatureConfig
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n(self) -> int:
+        return len(self.q_codes)
+
+    @property
+    def t_max(self) -> int:
+        """The latest as-of date (epoch seconds): data-driven choices look only before it."""
+        return int(self.q_t.max()) if len(self.q_t) else 0
+
+    def days(self, seconds: np.ndarray) -> np.ndarray:
+        return np.asarray(seconds, dtype=np.float64) / DAY_S
+
+    @cached_property
+    def orders(self) -> Orders:
+        o = self.tables.paid_orders()
+        local = o["order_ts"]
+        tl = Timeline.build(self.index.codes(o["customer_id"]), epoch_seconds(local), len(self.index))
+        amount = np.round(o["amount"].to_numpy(dtype=np.float64) * 100).astype(np.int64)
+        discount = has_offer = None
+        if "discount_amount" in o.columns or "coupon_id" in o.columns:
+            d = o["discount_amount"].fillna(0.0).to_numpy(dtype=np.float64) if "discount_amount" in o.columns else np.zeros(len(o))
+            discount = tl.sort(np.round(d * 100).astype(np.int64))
+            offer = d > 0
+            if "coupon_id" in o.columns:
+                offer |= o["coupon_id"].notna().to_numpy()
+            has_offer = tl.sort(offer.astype(np.int64))
+        return Orders(
+            tl=tl,
+            amount_cents=tl.sort(amount),
+            discount_cents=discount,
+            has_offer=has_offer,
+            hour=tl.sort(local.dt.hour.to_numpy(dtype=np.int64)),
+            weekday=tl.sort(local.dt.weekday.to_numpy(dtype=np.int64)),
+        )
+
+    @cached_property
+    def orders_pos(self) -> tuple[np.ndarray, np.ndarray]:
+        """(start, pos) of each spine row in the orders timeline: its orders before T."""
+        tl = self.orders.tl
+        return tl.start(self.q_codes), tl.pos(self.q_codes, self.q_t)
+
+    def orders_in(self, days: float) -> np.ndarray:
+        """Index of each spine row's first order in [T - days, T)."""
+        return self.orders.tl.pos(self.q_codes, self.q_t - int(days * DAY_S))
+
+    def events_of(self, types: list[str]) -> tuple[Timeline, pd.DataFrame] | None:
+        """Timeline of events whose type is in ``types`` (cached per set of types)."""
+        key = ("events", tuple(sorted(types)))
+        if key not in self._cache:
+            e = self.tables.events
+            if e is None:
+                return None
+            sel = e.loc[e["event_type"].isin(types)]
+            tl = Timeline.build(self.index.codes(sel["customer_id"]), epoch_seconds(sel["event_ts"]), len(self.index))
+            self._cache[key] = (tl, sel)
+        return self._cache[key]

@@ -1,0 +1,82 @@
+"""Offers: how much a customer buys on discount, and the coupons they hold at the as-of date."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from repurchase.features._context import FeatureContext
+from repurchase.features._timeline import DAY_S, epoch_seconds
+
+
+def offers(ctx: FeatureContext) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    o = ctx.orders
+    start, pos = ctx.orders_pos
+    n = (pos - start).astype(np.float64)
+    if o.has_offer is not None:
+        offer = o.tl.prefix(o.has_offer)
+        disc = o.tl.prefix(o.discount_cents)
+        paid = o.tl.prefix(o.amount_cents)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["discount_order_share"] = np.where(n > 0, (offer[pos] - offer[start]) / n, np.nan)
+            gross = (paid[pos] - paid[start]) + (disc[pos] - disc[start])
+            out["avg_discount_depth"] = np.where(gross > 0, (disc[pos] - disc[start]) / gross, np.nan)
+    ev = ctx.tables.events
+    if ev is not None and ev["event_type"].isin(["coupon_claim"]).any():
+        out.update(_coupons(ctx))
+    return out
+
+
+def _coupons(ctx: FeatureContext) -> dict[str, np.ndarray]:
+    """Open coupons at T: claimed before T, expiring after T, not redeemed before T.
+
+    A redemption is matched to a claim of the same customer with the same expiry (``coupon_redeem``
+    events carry the coupon's ``expires_ts``); without expiries, claims and redemptions are
+    counted in the window instead.
+    """
+    claims_tl, claims = ctx.events_of(["coupon_claim"])
+    redeem = ctx.events_of(["coupon_redeem"])
+    out: dict[str, np.ndarray] = {}
+    claimed = claims_tl.pos(ctx.q_codes, ctx.q_t) - claims_tl.start(ctx.q_codes)
+    if redeem is not None and len(redeem[0]):
+        r_tl = redeem[0]
+        redeemed = r_tl.pos(ctx.q_codes, ctx.q_t) - r_tl.start(ctx.q_codes)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["coupon_redeem_rate"] = np.where(claimed > 0, np.minimum(redeemed / np.maximum(claimed, 1), 1.0), np.nan)
+    open_count = np.zeros(ctx.n)
+    nearest = np.full(ctx.n, np.nan)
+    if "expires_ts" in claims.columns and claims["expires_ts"].notna().any():
+        c_code = ctx.index.codes(claims["customer_id"])
+        c_t, c_x = epoch_seconds(claims["event_ts"]), _seconds_or_min(claims["expires_ts"])
+        if redeem is not None and "expires_ts" in redeem[1].columns:
+            r = redeem[1]
+            r_code, r_t, r_x = ctx.index.codes(r["customer_id"]), epoch_seconds(r["event_ts"]), _seconds_or_min(r["expires_ts"])
+        else:
+            r_code = r_t = r_x = np.array([], dtype=np.int64)
+        for t in np.unique(ctx.q_t):
+            live = (c_t < t) & (c_x > t)
+            if not live.any():
+                continue
+            held = pd.DataFrame({"c": c_code[live], "x": c_x[live]}).value_counts()
+            used_mask = (r_t < t) & (r_x > t)
+            used = pd.DataFrame({"c": r_code[used_mask], "x": r_x[used_mask]}).value_counts()
+            left = held.sub(used, fill_value=0).clip(lower=0)
+            left = left[left > 0].reset_index()
+            rows = np.flatnonzero(ctx.q_t == t)
+            if left.empty:
+                continue
+            per = left.groupby("c").agg(n=("count", "sum"), x=("x", "min"))
+            hit = per.reindex(ctx.q_codes[rows])
+            open_count[rows] = hit["n"].fillna(0).to_numpy()
+            nearest[rows] = (hit["x"].to_numpy(dtype=np.float64) - t) / DAY_S
+    out["coupons_open"] = open_count
+    out["days_to_coupon_expiry"] = nearest
+    return out
+
+
+def _seconds_or_min(ts: pd.Series) -> np.ndarray:
+    out = np.full(len(ts), np.iinfo(np.int64).min, dtype=np.int64)
+    ok = ts.notna().to_numpy()
+    out[ok] = epoch_seconds(ts[ok])
+    return out
