@@ -33,6 +33,29 @@ def synthetic_dir(tmp_path_factory, small_spec) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def orii_dir(tmp_path_factory) -> Path:
+    """Online Retail II imported once per session through the CLI."""
+    if not ORII_CSV.is_file():
+        pytest.skip(f"shared dataset not found: {ORII_CSV}")
+    from repurchase.cli import main
+
+    out = tmp_path_factory.mktemp("orii") / "data"
+    assert main(["import", "online-retail-ii", str(ORII_CSV), "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def cdnow_dir(tmp_path_factory) -> Path:
+    if not CDNOW_CSV.is_file():
+        pytest.skip(f"shared dataset not found: {CDNOW_CSV}")
+    from repurchase.cli import main
+
+    out = tmp_path_factory.mktemp("cdnow") / "data"
+    assert main(["import", "cdnow", str(CDNOW_CSV), "--out", str(out)]) == 0
+    return out
+
+
 def write_csv(directory: Path, table: str, rows: list[dict] | pd.DataFrame, **kwargs) -> Path:
     """Write a literal table as ``<table>.csv`` (strings as given)."""
     directory.mkdir(parents=True, exist_ok=True)

@@ -191,11 +191,7 @@ def features(data_dir, as_of, schedule, freq, out, list_, markdown, include_non_
         raise click.UsageError("give --as-of DATE (repeatable) or --schedule START END")
     if not out:
         raise click.UsageError("--out FILE.parquet is required")
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from repurchase._io import write_atomic
-    from repurchase.data.io import load_tables
+    from repurchase.data.io import load_tables, write_parquet
     from repurchase.spine import schedule as make_schedule
 
     extra = {"features": {"include_non_buyers": include_non_buyers}} if include_non_buyers is not None else None
@@ -206,7 +202,7 @@ def features(data_dir, as_of, schedule, freq, out, list_, markdown, include_non_
     t1 = time.perf_counter()
     frame = build_features(tables, dates, config=cfg.features, progress=True)
     t2 = time.perf_counter()
-    write_atomic(out, lambda tmp: pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp, compression="zstd"))
+    write_parquet(frame, out)
     per_date = frame.groupby("as_of", sort=True).size()
     click.echo(f"load {t1 - t0:.1f}s, features {t2 - t1:.1f}s: {len(frame):,} rows x {frame.shape[1] - 2} features")
     for d, n in per_date.items():

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from repurchase._io import atomic_dir
+from repurchase._io import atomic_dir, write_atomic
 from repurchase.config import DataConfig, check_timezone
 from repurchase.data.parse import parse_column
 from repurchase.errors import DataError
@@ -356,6 +356,19 @@ def write_rejects(rejects: Mapping[str, pd.DataFrame], out_dir: str | Path) -> d
     return {name: out_dir / f"{name}.csv" for name in rejects}
 
 
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    with warnings.catch_warnings():
+        # pyarrow reads Series.values of tz-aware columns, which pandas 3.1 deprecates.
+        warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(table, path, compression="zstd")
+
+
+def write_parquet(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write one frame as Parquet (zstd), atomically: the old file or the new one, never half."""
+    return write_atomic(path, lambda tmp: _write_parquet(frame, tmp))
+
+
 def write_tables(
     tables: Mapping[str, pd.DataFrame] | Iterable[tuple[str, pd.DataFrame]],
     out_dir: str | Path,
@@ -374,13 +387,8 @@ def write_tables(
     with atomic_dir(out_dir) as tmp:
         for name, frame in pairs:
             written.append(name)
-            with warnings.catch_warnings():
-                # pyarrow reads Series.values of tz-aware columns, which pandas 3.1 deprecates.
-                warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
-                table = pa.Table.from_pandas(frame, preserve_index=False)
+            _write_parquet(frame, tmp / f"{name}.parquet")
             del frame
-            pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
-            del table
         if meta:
             (tmp / DATASET_FILE).write_text(yaml.safe_dump(dict(meta), sort_keys=False, allow_unicode=True), encoding="utf-8")
     return {name: out_dir / f"{name}.parquet" for name in written}

@@ -69,7 +69,7 @@ class FeatureContext:
             discount_cents=discount,
             has_offer=has_offer,
             hour=tl.sort(local.dt.hour.to_numpy(dtype=np.int64)),
-            weekday=tl.sort(local.dt.weekday.to_numpy(dtype=np.int64)),
+            weekday=tl.sort(local.dt.day_of_week.to_numpy(dtype=np.int64)),
         )
 
     @cached_property
@@ -89,7 +89,7 @@ class FeatureContext:
             e = self.tables.events
             if e is None:
                 return None
-            sel = e.loc[e["event_type"].isin(types)]
+            sel = e.loc[e["event_type"].isin(list(types))]
             tl = Timeline.build(self.index.codes(sel["customer_id"]), epoch_seconds(sel["event_ts"]), len(self.index))
             self._cache[key] = (tl, sel)
         return self._cache[key]

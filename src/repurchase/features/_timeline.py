@@ -83,10 +83,17 @@ class Timeline:
 
     @staticmethod
     def prefix(values: np.ndarray) -> np.ndarray:
-        """Prefix sums with a leading 0: the sum over rows [a, b) is ``p[b] - p[a]``."""
-        out = np.empty(len(values) + 1, dtype=np.float64)
-        out[0] = 0.0
-        np.cumsum(values, out=out[1:])
+        """Prefix sums with a leading 0: the sum over rows [a, b) is ``p[b] - p[a]``.
+
+        Integer values (cents, seconds) stay int64 and wrap on overflow: the difference of two
+        wrapped prefix sums is still exact whenever the block's own sum fits in int64, so a
+        customer's sums never depend on other customers' rows (not even by rounding).
+        """
+        values = np.asarray(values)
+        dtype = np.int64 if np.issubdtype(values.dtype, np.integer) else np.float64
+        out = np.empty(len(values) + 1, dtype=dtype)
+        out[0] = 0
+        np.cumsum(values, out=out[1:], dtype=dtype)
         return out
 
     def gather(self, values: np.ndarray, idx: np.ndarray, valid: np.ndarray, fill=np.nan) -> np.ndarray:

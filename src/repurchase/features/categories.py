@@ -33,12 +33,13 @@ def category_lines(ctx: FeatureContext) -> pd.DataFrame | None:
     items = ctx.tables.order_items
     result = None
     if items is not None:
+        # The group exists whenever the schema has a category source, whatever the rows hold.
         cat = items["category"] if "category" in items.columns else None
         products = ctx.tables.products
         if products is not None and "category" in products.columns:
             mapped = items["sku"].map(products.drop_duplicates("sku").set_index("sku")["category"])
             cat = mapped if cat is None else cat.fillna(mapped)
-        if cat is not None and cat.notna().any():
+        if cat is not None:
             paid = ctx.tables.paid_orders()
             idx = pd.Index(paid["order_id"]).get_indexer(items["order_id"])
             ok = (idx >= 0) & cat.notna().to_numpy()
@@ -64,24 +65,22 @@ def category_cycles(ctx: FeatureContext) -> dict[str, float]:
 
 def category_state(ctx: FeatureContext) -> CategoryState | None:
     lines = category_lines(ctx)
-    if lines is None or lines.empty:
+    if lines is None:
         return None
     if ctx.config.categories is not None:
         cats = list(ctx.config.categories)
     else:  # rank on what was known before the latest as-of date, never on later data
         counts = lines.loc[lines["ts"] < ctx.t_max, "category"].value_counts()
         cats = sorted(counts.index, key=lambda c: (-counts[c], str(c)))[: ctx.config.top_categories]
-    if not cats:
-        return None
-    k = len(cats)
-    cat_idx = pd.Index(cats).get_indexer(lines["category"])
+    k = max(len(cats), 1)
+    cat_idx = pd.Index(cats, dtype=object).get_indexer(lines["category"]) if cats else np.full(len(lines), -1)
     top = cat_idx >= 0
     cc = lines["code"].to_numpy()[top] * k + cat_idx[top]
     tl = Timeline.build(cc, lines["ts"].to_numpy()[top], len(ctx.index) * k)
     catalogue = category_cycles(ctx)
     shape = (ctx.n, k)
     count, since, own = np.zeros(shape), np.full(shape, np.nan), np.full(shape, np.nan)
-    for j in range(k):
+    for j in range(len(cats)):
         q = ctx.q_codes * k + j
         pos, start = tl.pos(q, ctx.q_t), tl.start(q)
         has = pos > start
@@ -106,8 +105,9 @@ def category_state(ctx: FeatureContext) -> CategoryState | None:
         else:
             cycle[:, j] = np.where(np.isfinite(own[:, j]), own[:, j], fallback)
     with np.errstate(invalid="ignore", divide="ignore"):
-        due = since / cycle
-    return CategoryState(list(map(str, cats)), count, since, cycle, due)
+        due = np.where(cycle > 0, since / cycle, np.nan)
+    n = len(cats)
+    return CategoryState(list(map(str, cats)), count[:, :n], since[:, :n], cycle[:, :n], due[:, :n])
 
 
 def categories(ctx: FeatureContext) -> dict[str, np.ndarray]:
@@ -121,11 +121,13 @@ def categories(ctx: FeatureContext) -> dict[str, np.ndarray]:
     tl_all = Timeline.build(lines["code"].to_numpy(), lines["ts"].to_numpy(), len(ctx.index))
     distinct = tl_first.pos(ctx.q_codes, ctx.q_t) - tl_first.start(ctx.q_codes)
     total = tl_all.pos(ctx.q_codes, ctx.q_t) - tl_all.start(ctx.q_codes)
+    top = state.count.max(axis=1) if state.categories else np.zeros(ctx.n)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(total > 0, state.count.max(axis=1) / total, np.nan)
+        share = np.where(total > 0, top / total, np.nan)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            max_due = np.nanmax(np.where(state.count > 0, state.due_ratio, np.nan), axis=1)
+            bought = np.where(state.count > 0, state.due_ratio, np.nan)
+            max_due = np.nanmax(bought, axis=1) if state.categories else np.full(ctx.n, np.nan)
     due = (state.count > 0) & (state.due_ratio >= ctx.config.category_due_ratio)
     out = {
         "categories_bought_count": distinct.astype(np.float64),

@@ -30,68 +30,67 @@ def engagement(ctx: FeatureContext) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     ev = ctx.tables.events
     cfg = ctx.config
-    if ev is not None and len(ev):
+    if ev is not None:
         types = counted_types(ctx)
         for etype in types:
             tl, _ = ctx.events_of([etype])
             pos = tl.pos(ctx.q_codes, ctx.q_t)
             for w in cfg.engagement_windows_days:
                 out[f"{safe_name(etype)}_{w}d"] = (pos - tl.pos(ctx.q_codes, ctx.q_t - w * DAY_S)).astype(np.float64)
-        if types:
-            tl, sel = ctx.events_of(types)
-            pos, start = tl.pos(ctx.q_codes, ctx.q_t), tl.start(ctx.q_codes)
-            last30 = pos - tl.pos(ctx.q_codes, ctx.q_t - 30 * DAY_S)
-            prev30 = tl.pos(ctx.q_codes, ctx.q_t - 30 * DAY_S) - tl.pos(ctx.q_codes, ctx.q_t - 60 * DAY_S)
-            out["events_30d"] = last30.astype(np.float64)
-            out["engagement_trend_30d"] = np.where(last30 + prev30 > 0, (last30 - prev30) / np.maximum(last30 + prev30, 1), 0.0)
-            out["days_since_last_engagement"] = ctx.days(ctx.q_t - tl.gather(tl.ts, pos - 1, pos > start))
-            hour = tl.sort(sel["event_ts"].dt.hour.to_numpy(dtype=np.int64))
-            mode, _ = mode_by_code(tl.codes, tl.ts, hour, 24, ctx.q_codes, ctx.q_t, since_s=90 * DAY_S)
-            out["most_active_hour_90d"] = np.where(mode >= 0, mode, np.nan).astype(np.float64)
-        if (ev["event_type"] == "referral").any():
-            tl, _ = ctx.events_of(["referral"])
-            out["referrals_made"] = (tl.pos(ctx.q_codes, ctx.q_t) - tl.start(ctx.q_codes)).astype(np.float64)
-    out.update(_membership(ctx, out))
+        tl, sel = ctx.events_of(types)
+        pos, start = tl.pos(ctx.q_codes, ctx.q_t), tl.start(ctx.q_codes)
+        last30 = pos - tl.pos(ctx.q_codes, ctx.q_t - 30 * DAY_S)
+        prev30 = tl.pos(ctx.q_codes, ctx.q_t - 30 * DAY_S) - tl.pos(ctx.q_codes, ctx.q_t - 60 * DAY_S)
+        out["events_30d"] = last30.astype(np.float64)
+        out["engagement_trend_30d"] = np.where(last30 + prev30 > 0, (last30 - prev30) / np.maximum(last30 + prev30, 1), 0.0)
+        out["days_since_last_engagement"] = ctx.days(ctx.q_t - tl.gather(tl.ts, pos - 1, pos > start))
+        hour = tl.sort(sel["event_ts"].dt.hour.to_numpy(dtype=np.int64))
+        mode, _ = mode_by_code(tl.codes, tl.ts, hour, 24, ctx.q_codes, ctx.q_t, since_s=90 * DAY_S)
+        out["most_active_hour_90d"] = np.where(mode >= 0, mode, np.nan).astype(np.float64)
+        tl, _ = ctx.events_of(["referral"])
+        out["referrals_made"] = (tl.pos(ctx.q_codes, ctx.q_t) - tl.start(ctx.q_codes)).astype(np.float64)
+    out.update(_membership(ctx))
     return out
 
 
-def _membership(ctx: FeatureContext, out: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _membership(ctx: FeatureContext) -> dict[str, np.ndarray]:
     """In a group at T, days since joining, and the 30-day check-in rate over days in the group."""
-    joined = np.full(ctx.n, np.nan)  # epoch seconds of the latest join before T
-    left = np.full(ctx.n, np.nan)
-    c = ctx.tables.customers
+    c, ev = ctx.tables.customers, ctx.tables.events
+    has_join_col = c is not None and "joined_group_ts" in c.columns
     res: dict[str, np.ndarray] = {}
-    if c is not None and "joined_group_ts" in c.columns and c["joined_group_ts"].notna().any():
-        ok = c["joined_group_ts"].notna()
-        per = np.full(len(ctx.index), np.nan)
-        per[ctx.index.codes(c.loc[ok, "customer_id"])] = epoch_seconds(c.loc[ok, "joined_group_ts"])
-        j = per[ctx.q_codes]
-        joined = np.where(j < ctx.q_t, j, np.nan)
-    ev = ctx.tables.events
-    if ev is not None:
-        for etype, target in (("group_join", "join"), ("group_leave", "leave")):
-            if (ev["event_type"] == etype).any():
+    if has_join_col or ev is not None:
+        joined = _per_customer_before(ctx, c, "joined_group_ts") if has_join_col else np.full(ctx.n, np.nan)
+        left = np.full(ctx.n, np.nan)
+        if ev is not None:
+            for etype in ("group_join", "group_leave"):
                 tl, _ = ctx.events_of([etype])
                 pos, start = tl.pos(ctx.q_codes, ctx.q_t), tl.start(ctx.q_codes)
                 last = tl.gather(tl.ts, pos - 1, pos > start)
-                if target == "join":
+                if etype == "group_join":
                     joined = np.fmax(joined, last)
                 else:
                     left = last
-    if np.isfinite(joined).any() or np.isfinite(left).any():
         in_group = np.isfinite(joined) & ~(np.isfinite(left) & (left >= np.nan_to_num(joined, nan=-np.inf)))
         res["in_group"] = in_group.astype(np.float64)
         res["days_since_joined_group"] = np.where(in_group, (ctx.q_t - joined) / DAY_S, np.nan)
-        if ev is not None and (ev["event_type"] == "checkin").any():
-            days_in = np.where(in_group, np.minimum(30.0, np.maximum(res["days_since_joined_group"], 1.0)), 30.0)
-            res["checkin_rate_30d"] = _checkin_days(ctx, 30) / days_in
-    if c is not None and "registered_ts" in c.columns and c["registered_ts"].notna().any():
-        ok = c["registered_ts"].notna()
-        per = np.full(len(ctx.index), np.nan)
-        per[ctx.index.codes(c.loc[ok, "customer_id"])] = epoch_seconds(c.loc[ok, "registered_ts"])
-        reg = per[ctx.q_codes]
-        res["days_since_registered"] = np.where(reg < ctx.q_t, (ctx.q_t - reg) / DAY_S, np.nan)
+    if ev is not None:
+        days_in = np.full(ctx.n, 30.0)
+        if "in_group" in res:
+            days_in = np.where(res["in_group"] > 0, np.minimum(30.0, np.maximum(res["days_since_joined_group"], 1.0)), 30.0)
+        res["checkin_rate_30d"] = _checkin_days(ctx, 30) / days_in
+    if c is not None and "registered_ts" in c.columns:
+        reg = _per_customer_before(ctx, c, "registered_ts")
+        res["days_since_registered"] = (ctx.q_t - reg) / DAY_S
     return res
+
+
+def _per_customer_before(ctx: FeatureContext, frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A per-customer timestamp (epoch seconds) for each spine row, NaN unless before T."""
+    ok = frame[column].notna()
+    per = np.full(len(ctx.index), np.nan)
+    per[ctx.index.codes(frame.loc[ok, "customer_id"])] = epoch_seconds(frame.loc[ok, column])
+    value = per[ctx.q_codes]
+    return np.where(value < ctx.q_t, value, np.nan)
 
 
 def _checkin_days(ctx: FeatureContext, window: int) -> np.ndarray:

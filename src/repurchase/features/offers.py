@@ -22,8 +22,9 @@ def offers(ctx: FeatureContext) -> dict[str, np.ndarray]:
             out["discount_order_share"] = np.where(n > 0, (offer[pos] - offer[start]) / n, np.nan)
             gross = (paid[pos] - paid[start]) + (disc[pos] - disc[start])
             out["avg_discount_depth"] = np.where(gross > 0, (disc[pos] - disc[start]) / gross, np.nan)
-    ev = ctx.tables.events
-    if ev is not None and ev["event_type"].isin(["coupon_claim"]).any():
+    # Which columns exist depends on the tables present, never on their rows (no leak, and a
+    # stable feature set between training and scoring).
+    if ctx.tables.events is not None:
         out.update(_coupons(ctx))
     return out
 
@@ -39,17 +40,15 @@ def _coupons(ctx: FeatureContext) -> dict[str, np.ndarray]:
     redeem = ctx.events_of(["coupon_redeem"])
     out: dict[str, np.ndarray] = {}
     claimed = claims_tl.pos(ctx.q_codes, ctx.q_t) - claims_tl.start(ctx.q_codes)
-    if redeem is not None and len(redeem[0]):
-        r_tl = redeem[0]
-        redeemed = r_tl.pos(ctx.q_codes, ctx.q_t) - r_tl.start(ctx.q_codes)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["coupon_redeem_rate"] = np.where(claimed > 0, np.minimum(redeemed / np.maximum(claimed, 1), 1.0), np.nan)
+    r_tl = redeem[0]
+    redeemed = r_tl.pos(ctx.q_codes, ctx.q_t) - r_tl.start(ctx.q_codes)
+    out["coupon_redeem_rate"] = np.where(claimed > 0, np.minimum(redeemed / np.maximum(claimed, 1), 1.0), np.nan)
     open_count = np.zeros(ctx.n)
     nearest = np.full(ctx.n, np.nan)
     if "expires_ts" in claims.columns and claims["expires_ts"].notna().any():
         c_code = ctx.index.codes(claims["customer_id"])
         c_t, c_x = epoch_seconds(claims["event_ts"]), _seconds_or_min(claims["expires_ts"])
-        if redeem is not None and "expires_ts" in redeem[1].columns:
+        if "expires_ts" in redeem[1].columns:
             r = redeem[1]
             r_code, r_t, r_x = ctx.index.codes(r["customer_id"]), epoch_seconds(r["event_ts"]), _seconds_or_min(r["expires_ts"])
         else:

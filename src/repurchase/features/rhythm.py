@@ -17,18 +17,20 @@ def rhythm(ctx: FeatureContext, rfm: dict[str, np.ndarray]) -> dict[str, np.ndar
     n_gaps = np.maximum(pos - start - 1, 0)
     # gap[i]: days from the customer's previous order to row i (NaN on a customer's first row)
     gap = np.full(len(tl), np.nan)
+    gap_s = np.zeros(len(tl), dtype=np.int64)  # whole seconds: exact integer sums of squares
     if len(tl) > 1:
         same = tl.codes[1:] == tl.codes[:-1]
-        gap[1:] = np.where(same, (tl.ts[1:] - tl.ts[:-1]) / DAY_S, np.nan)
-    gap0 = np.nan_to_num(gap)
-    sq = tl.prefix(gap0 * gap0)
+        gap_s[1:] = np.where(same, tl.ts[1:] - tl.ts[:-1], 0)
+        gap[1:] = np.where(same, gap_s[1:] / DAY_S, np.nan)
+    sq = tl.prefix(gap_s * gap_s)
     first = tl.gather(tl.ts, start, pos > start)
     last = tl.gather(tl.ts, pos - 1, pos > start)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(n_gaps >= 1, (last - first) / DAY_S / n_gaps, np.nan)
-        # sum of squares over the customer's gaps before T: rows start+1 .. pos-1
-        ss = sq[np.maximum(pos, start + 1)] - sq[start + 1]
-        var = np.where(n_gaps >= 2, ss / n_gaps - mean * mean, np.nan)
+        # sum of squared gaps before T (rows start+1 .. pos-1), exact in seconds^2
+        ss = (sq[np.maximum(pos, start + 1)] - sq[np.minimum(start + 1, len(sq) - 1)]).astype(np.float64)
+        mean_s = mean * DAY_S
+        var = np.where(n_gaps >= 2, ss / n_gaps - mean_s * mean_s, np.nan) / (DAY_S * DAY_S)
     std = np.sqrt(np.clip(var, 0.0, None))
 
     recent = np.full((ctx.n, LAST_GAPS), np.nan)
@@ -51,8 +53,8 @@ def rhythm(ctx: FeatureContext, rfm: dict[str, np.ndarray]) -> dict[str, np.ndar
         m = mean[rows]
         pop = np.nanmedian(m) if np.isfinite(m).any() else np.nan
         typical = (np.nan_to_num(m) * n_gaps[rows] + k * pop) / (n_gaps[rows] + k) if k > 0 else m
-        with np.errstate(invalid="ignore", divide="ignore"):
-            due[rows] = rfm["days_since_last_order"][rows] / typical
+        with np.errstate(invalid="ignore", divide="ignore"):  # a zero typical gap says nothing
+            due[rows] = np.where(typical > 0, rfm["days_since_last_order"][rows] / typical, np.nan)
 
     last90 = rfm.get("orders_90d", (pos - ctx.orders_in(90)).astype(np.float64))
     prev90 = (ctx.orders_in(90) - ctx.orders_in(180)).astype(np.float64)

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from repurchase.errors import ConfigError, DataError
+from repurchase.spine import as_of_timestamp, build_spine, schedule
+from tests.features.strategies import make_tables
+
+BASE = {"amount": 1.0, "status": "paid", "discount_amount": 0.0, "coupon_id": None}
+
+
+def _tables(**kw):
+    orders = [dict(BASE, order_id="1", customer_id="x", order_ts=pd.Timestamp("2024-01-10")),
+              dict(BASE, order_id="2", customer_id="y", order_ts=pd.Timestamp("2024-02-10"), status="cancelled"),
+              dict(BASE, order_id="3", customer_id="y", order_ts=pd.Timestamp("2024-03-10"))]
+    return make_tables("Asia/Shanghai", orders, **kw)
+
+
+def test_schedules():
+    m = schedule("2024-01-01", "2024-04-15", "monthly", "Asia/Shanghai")
+    assert [d.strftime("%Y-%m-%d") for d in m] == ["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01"]
+    assert str(m[0].tz) == "Asia/Shanghai" and m[0].hour == 0
+    w = schedule("2024-01-01", "2024-01-31", "weekly")
+    assert [d.day for d in w] == [1, 8, 15, 22, 29] and all(d.weekday() == 0 for d in w)
+    with pytest.raises(ConfigError):
+        schedule("2024-02-01", "2024-01-01")
+
+
+def test_as_of_must_be_a_date():
+    assert as_of_timestamp("2024-03-01", "UTC") == pd.Timestamp("2024-03-01", tz="UTC")
+    with pytest.raises(ConfigError, match="midnight"):
+        as_of_timestamp("2024-03-01 10:00", "UTC")
+    with pytest.raises(ConfigError, match="not a date"):
+        as_of_timestamp("soon", "UTC")
+
+
+def test_spine_population_uses_paid_orders_before_T():
+    s = build_spine(_tables(), ["2024-02-01", "2024-03-01", "2024-04-01"])
+    got = {(d.strftime("%m-%d"), c) for c, d in zip(s["customer_id"], s["as_of"])}
+    # y's cancelled order does not make y a customer; y joins after its paid order
+    assert got == {("02-01", "x"), ("03-01", "x"), ("04-01", "x"), ("04-01", "y")}
+
+
+def test_include_non_buyers_from_events():
+    events = [{"customer_id": "member", "event_ts": pd.Timestamp("2024-01-05"), "event_type": "message"}]
+    t = _tables(events=events)
+    assert set(build_spine(t, ["2024-02-01"])["customer_id"]) == {"x"}
+    assert set(build_spine(t, ["2024-02-01"], include_non_buyers=True)["customer_id"]) == {"x", "member"}
+
+
+def test_empty_spine_is_a_clear_error():
+    with pytest.raises(DataError, match="no customer has a paid order before"):
+        build_spine(_tables(), ["2023-01-01"])
