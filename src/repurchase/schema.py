@@ -240,9 +240,13 @@ class Tables:
     def as_dict(self) -> Mapping[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in self.present()}
 
-    def paid_orders(self) -> pd.DataFrame:
-        """Orders that count as purchases: status ``paid`` or missing."""
+    def paid_orders(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """Orders that count as purchases: status ``paid`` or missing (optionally only some of
+        their columns, which is much cheaper on large tables)."""
         o = self.orders
-        if "status" not in o.columns:
+        if columns is not None:
+            o = o[[c for c in columns if c in o.columns]]
+        if "status" not in self.orders.columns:
             return o
-        return o.loc[o["status"].isna() | (o["status"] == VALID_ORDER_STATUS)]
+        status = self.orders["status"]
+        return o.loc[status.isna() | (status == VALID_ORDER_STATUS)]

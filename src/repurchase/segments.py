@@ -34,7 +34,8 @@ def rfm_code(recency_days: np.ndarray, orders: np.ndarray, spend: np.ndarray, th
 
 
 def code_to_str(code: np.ndarray) -> pd.Series:
-    return pd.Series(pd.Series(code).map(lambda c: f"{int(c):03d}"), dtype="str")
+    names = np.array([f"{c:03d}" for c in range(112)], dtype=object)
+    return pd.Series(names[np.asarray(code, dtype=np.int64)], dtype="str")
 
 
 def segment_labels(codes: pd.Series, labels: Mapping[str, str] = DEFAULT_SEGMENT_LABELS) -> pd.Series:

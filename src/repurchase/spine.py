@@ -15,6 +15,7 @@ from typing import Iterable, Literal, Sequence
 import numpy as np
 import pandas as pd
 
+from repurchase._arrow import index_in, unique
 from repurchase.errors import ConfigError, DataError
 from repurchase.features._timeline import epoch_seconds
 from repurchase.schema import Tables
@@ -58,7 +59,8 @@ def schedule(start: AsOf, end: AsOf, freq: Literal["monthly", "weekly"] = "month
 
 @dataclass(frozen=True)
 class CustomerIndex:
-    """Integer codes for customer ids, shared by every table of one feature run."""
+    """Integer codes for customer ids, shared by every table of one feature run (in order of
+    first appearance: orders, then customers, then events; deterministic for the same data)."""
 
     ids: pd.Index
 
@@ -69,11 +71,10 @@ class CustomerIndex:
             frame = getattr(tables, name)
             if frame is not None:
                 parts.append(frame["customer_id"])
-        uniques = pd.unique(pd.concat([p.dropna() for p in parts], ignore_index=True))
-        return cls(pd.Index(np.sort(np.asarray(uniques, dtype=object)).astype("str"), dtype="str"))
+        return cls(pd.Index(pd.Series(unique(parts).to_pandas()).astype("str")))
 
     def codes(self, ids: pd.Series) -> np.ndarray:
-        codes = self.ids.get_indexer(ids)
+        codes = index_in(ids, self.ids)
         if (codes < 0).any():
             missing = ids[codes < 0].head(5).tolist()
             raise DataError(f"{int((codes < 0).sum())} customer ids are not in the customer index, e.g. {missing}")
@@ -107,12 +108,14 @@ def build_spine(
     Returns
     -------
     DataFrame
-        ``customer_id`` (str), ``as_of`` (tz-aware), sorted by as_of then customer_id.
+        ``customer_id`` (str), ``as_of`` (tz-aware), ordered by as_of, then by the customer's
+        first appearance in the data (deterministic for the same inputs).
     """
     tz = tables.timezone
     dates = as_of_dates(as_of, tz)
     index = index or CustomerIndex.from_tables(tables)
-    first_seen = _first_time(index, tables.paid_orders()["customer_id"], tables.paid_orders()["order_ts"])
+    paid = tables.paid_orders(["customer_id", "order_ts"])
+    first_seen = _first_time(index, paid["customer_id"], paid["order_ts"])
     if include_non_buyers:
         c = tables.customers
         if c is not None:
@@ -126,7 +129,8 @@ def build_spine(
     for t in dates:
         t_s = int(t.value // 10**9)
         codes = np.flatnonzero(first_seen < t_s)
-        frames.append(pd.DataFrame({"customer_id": index.ids[codes], "as_of": pd.Series([t] * len(codes), dtype=f"datetime64[ns, {tz}]")}))
+        frames.append(pd.DataFrame({"customer_id": index.ids[codes],
+                                    "as_of": pd.Series(t, index=range(len(codes)), dtype=f"datetime64[ns, {tz}]")}))
     spine = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["customer_id", "as_of"])
     if spine.empty:
         raise DataError(

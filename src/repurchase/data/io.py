@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from repurchase._arrow import isin, unique
 from repurchase._io import atomic_dir, write_atomic
 from repurchase.config import DataConfig, check_timezone
 from repurchase.data.parse import parse_column
@@ -202,7 +203,7 @@ def _normalise_status(typed: pd.DataFrame, raw: pd.DataFrame, status_values: Map
     return typed, problems
 
 
-def _row_checks(name: str, typed: pd.DataFrame, raw: pd.DataFrame, known: dict[str, pd.Index]) -> list[Problem]:
+def _row_checks(name: str, typed: pd.DataFrame, raw: pd.DataFrame, known: dict) -> list[Problem]:
     """Rules on single rows and keys (types were checked already)."""
     p: list[Problem] = []
     spec = TABLES[name]
@@ -221,11 +222,11 @@ def _row_checks(name: str, typed: pd.DataFrame, raw: pd.DataFrame, known: dict[s
             if neg_d.any():
                 p.append(Problem(name, "discount_amount", "have a negative discount", neg_d, raw))
     if name == "order_items" and "orders" in known:
-        orphan = typed["order_id"].notna() & ~typed["order_id"].isin(known["orders"])
+        orphan = typed["order_id"].notna() & ~isin(typed["order_id"], known["orders"])
         if orphan.any():
             p.append(Problem(name, "order_id", "point at an order_id not in orders", orphan, raw))
     if name in ("events", "contacts") and "customers" in known:
-        orphan = typed["customer_id"].notna() & ~typed["customer_id"].isin(known["customers"])
+        orphan = typed["customer_id"].notna() & ~isin(typed["customer_id"], known["customers"])
         if orphan.any():
             p.append(Problem(name, "customer_id", "point at a customer_id in neither customers nor orders", orphan, raw))
     return p
@@ -291,11 +292,9 @@ def load_tables(data_dir: str | Path, config: DataConfig | None = None, *, toler
     # References are checked against the keys that survive their own table's checks.
     problems += _row_checks("orders", typed["orders"], raws["orders"], {})
     bad_orders = _union([pr.mask for pr in problems if pr.table == "orders"], typed["orders"].index)
-    known = {"orders": pd.Index(typed["orders"].loc[~bad_orders, "order_id"].unique())}
-    customer_ids = typed["orders"].loc[~bad_orders, "customer_id"]
-    if "customers" in typed:
-        customer_ids = pd.concat([customer_ids, typed["customers"]["customer_id"].dropna()])
-    known["customers"] = pd.Index(customer_ids.unique())
+    good = typed["orders"].loc[~bad_orders]
+    known = {"orders": good["order_id"]}
+    known["customers"] = unique([good["customer_id"]] + ([typed["customers"]["customer_id"]] if "customers" in typed else []))
     for name in typed:
         if name != "orders":
             problems += _row_checks(name, typed[name], raws[name], known)

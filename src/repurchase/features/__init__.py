@@ -80,16 +80,22 @@ def build_features(
 
     from tqdm.auto import tqdm
 
-    groups = [rfm, lambda c: rhythm(c, cols), categories, offers, engagement]
-    cols: dict[str, np.ndarray] = {}
+    dtype = np.dtype(config.dtype)
+    base = rfm(ctx)  # full precision: rhythm reads recency and counts from it
+    code = base.pop("rfm_code")
+    builders = {"rhythm": lambda c: rhythm(c, base), "categories": categories, "offers": offers,
+                "engagement": engagement}
+    # cast each group as it comes: at 10M spine rows a float64 copy of every feature is ~6 GiB
+    cols: dict[str, np.ndarray] = {k: v.astype(dtype) for k, v in base.items()}
     t0 = time.perf_counter()
-    for fn in tqdm(groups, desc="features", unit="group", disable=not progress, leave=False):
-        cols.update(fn(ctx))
+    for name in tqdm([g for g in GROUPS if g in config.groups and g != "rfm"], desc="features",
+                     unit="group", disable=not progress, leave=False):
+        cols.update({k: np.asarray(v, dtype=dtype) for k, v in builders[name](ctx).items()})
+    del base
     log.info("built %d features for %d spine rows in %.1fs", len(cols), ctx.n, time.perf_counter() - t0)
 
-    code = cols.pop("rfm_code")
-    dtype = np.dtype(config.dtype)
-    frame = pd.DataFrame({k: np.asarray(v, dtype=dtype) for k, v in cols.items()})
+    frame = pd.DataFrame(cols, copy=False)
+    del cols
     code_str = code_to_str(code)
     frame.insert(0, "rfm_code", code.astype(dtype))
     frame.insert(0, "as_of", spine["as_of"].reset_index(drop=True))

@@ -51,7 +51,7 @@ class FeatureContext:
 
     @cached_property
     def orders(self) -> Orders:
-        o = self.tables.paid_orders()
+        o = self.tables.paid_orders(["customer_id", "order_ts", "amount", "discount_amount", "coupon_id"])
         local = o["order_ts"]
         tl = Timeline.build(self.index.codes(o["customer_id"]), epoch_seconds(local), len(self.index))
         amount = np.round(o["amount"].to_numpy(dtype=np.float64) * 100).astype(np.int64)
@@ -82,14 +82,34 @@ class FeatureContext:
         """Index of each spine row's first order in [T - days, T)."""
         return self.orders.tl.pos(self.q_codes, self.q_t - int(days * DAY_S))
 
-    def events_of(self, types: list[str]) -> tuple[Timeline, pd.DataFrame] | None:
-        """Timeline of events whose type is in ``types`` (cached per set of types)."""
+    @cached_property
+    def event_arrays(self) -> dict | None:
+        """The events table encoded once and sorted by (customer, time): customer code, epoch
+        second, type code, local hour, and ``row``, the source row of each."""
+        e = self.tables.events
+        if e is None:
+            return None
+        types = pd.Index(pd.unique(e["event_type"].dropna()))
+        tl = Timeline.build(self.index.codes(e["customer_id"]), epoch_seconds(e["event_ts"]), len(self.index))
+        return {
+            "code": tl.codes,
+            "ts": tl.ts,
+            "type": tl.sort(types.get_indexer(e["event_type"])),
+            "hour": tl.sort(e["event_ts"].dt.hour.to_numpy(dtype=np.int64)),
+            "row": tl.order,
+            "types": types,
+        }
+
+    def events_of(self, types: list[str]) -> tuple[Timeline, np.ndarray] | None:
+        """Timeline of events whose type is in ``types``, and the positions of its rows in
+        :attr:`event_arrays` (cached per set of types). No sort: a subset stays sorted."""
         key = ("events", tuple(sorted(types)))
         if key not in self._cache:
-            e = self.tables.events
-            if e is None:
+            arr = self.event_arrays
+            if arr is None:
                 return None
-            sel = e.loc[e["event_type"].isin(list(types))]
-            tl = Timeline.build(self.index.codes(sel["customer_id"]), epoch_seconds(sel["event_ts"]), len(self.index))
-            self._cache[key] = (tl, sel)
+            wanted = np.flatnonzero(arr["types"].isin(list(types)))
+            rows = np.flatnonzero(np.isin(arr["type"], wanted))
+            tl = Timeline.build(arr["code"][rows], arr["ts"][rows], len(self.index), presorted=True)
+            self._cache[key] = (tl, rows)
         return self._cache[key]

@@ -51,7 +51,9 @@ class Timeline:
     span: int
 
     @classmethod
-    def build(cls, codes: np.ndarray, ts: np.ndarray, n_codes: int) -> "Timeline":
+    def build(cls, codes: np.ndarray, ts: np.ndarray, n_codes: int, *, presorted: bool = False) -> "Timeline":
+        """Sort rows by (code, ts); with ``presorted`` the rows already are (no sort, ``order``
+        is the identity), e.g. a subset taken in order from another timeline."""
         codes = np.asarray(codes, dtype=np.int64)
         ts = np.asarray(ts, dtype=np.int64)
         base = int(ts.min()) if len(ts) else 0
@@ -59,11 +61,13 @@ class Timeline:
         if n_codes * span >= np.iinfo(np.int64).max // 2:
             raise OverflowError("too many customers x seconds for the composite key")
         key = codes * span + (ts - base)
-        order = np.argsort(key, kind="stable")
-        key = key[order]
-        sorted_codes = codes[order]
-        block_start = np.searchsorted(sorted_codes, np.arange(n_codes + 1), side="left")
-        return cls(sorted_codes, ts[order], order, block_start, key, base, span)
+        if presorted:
+            order = np.arange(len(key))
+        else:
+            order = np.argsort(key, kind="stable")
+            key, codes, ts = key[order], codes[order], ts[order]
+        block_start = np.searchsorted(codes, np.arange(n_codes + 1), side="left")
+        return cls(codes, ts, order, block_start, key, base, span)
 
     def __len__(self) -> int:
         return len(self.ts)

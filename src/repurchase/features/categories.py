@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
 
+from repurchase._arrow import index_in
 from repurchase.features._context import FeatureContext
 from repurchase.features._timeline import DAY_S, Timeline, epoch_seconds
 from repurchase.features.catalog import safe_name
 
 
 @dataclass
-class CategoryState:
-    """Per spine row and top category: purchases before T, days since the last, cycle, due ratio."""
+class CategoryColumn:
+    """One top category, per spine row: purchases before T, days since the last, cycle, due ratio."""
 
-    categories: list[str]
-    count: np.ndarray  # (n, K)
+    category: str
+    count: np.ndarray
     days_since: np.ndarray
     cycle_days: np.ndarray
     due_ratio: np.ndarray
@@ -40,17 +42,19 @@ def category_lines(ctx: FeatureContext) -> pd.DataFrame | None:
             mapped = items["sku"].map(products.drop_duplicates("sku").set_index("sku")["category"])
             cat = mapped if cat is None else cat.fillna(mapped)
         if cat is not None:
-            paid = ctx.tables.paid_orders()
-            idx = pd.Index(paid["order_id"]).get_indexer(items["order_id"])
+            paid = ctx.tables.paid_orders(["order_id", "customer_id", "order_ts"])
+            idx = index_in(items["order_id"], paid["order_id"])
             ok = (idx >= 0) & cat.notna().to_numpy()
-            lines = pd.DataFrame({
-                "order": idx[ok],
-                "category": cat[ok].to_numpy(),
-            }).drop_duplicates()
-            rows = lines["order"].to_numpy()
-            lines["code"] = ctx.index.codes(paid["customer_id"].iloc[rows].reset_index(drop=True)).astype(np.int64)
-            lines["ts"] = epoch_seconds(paid["order_ts"].iloc[rows].reset_index(drop=True))
-            result = lines
+            cat_codes, cat_names = pd.factorize(cat[ok], sort=True)
+            # one row per (order, category), deduplicated on an integer key
+            pair = idx[ok].astype(np.int64) * max(len(cat_names), 1) + cat_codes
+            keep = ~pd.Series(pair).duplicated().to_numpy()
+            rows = idx[ok][keep]
+            result = pd.DataFrame({
+                "category": pd.Categorical.from_codes(cat_codes[keep], categories=cat_names),
+                "code": ctx.index.codes(paid["customer_id"].iloc[rows]),
+                "ts": epoch_seconds(paid["order_ts"].iloc[rows]),
+            })
     ctx._cache[key] = result
     return result
 
@@ -63,78 +67,73 @@ def category_cycles(ctx: FeatureContext) -> dict[str, float]:
     return p.dropna(subset=["cycle_days", "category"]).groupby("category")["cycle_days"].median().to_dict()
 
 
-def category_state(ctx: FeatureContext) -> CategoryState | None:
-    lines = category_lines(ctx)
-    if lines is None:
-        return None
+def top_categories(ctx: FeatureContext) -> list[str]:
+    """``features.categories`` when pinned, else the most frequent before the latest as-of date."""
     if ctx.config.categories is not None:
-        cats = list(ctx.config.categories)
-    else:  # rank on what was known before the latest as-of date, never on later data
-        counts = lines.loc[lines["ts"] < ctx.t_max, "category"].value_counts()
-        cats = sorted(counts.index, key=lambda c: (-counts[c], str(c)))[: ctx.config.top_categories]
+        return list(ctx.config.categories)
+    lines = category_lines(ctx)
+    counts = lines.loc[lines["ts"] < ctx.t_max, "category"].value_counts()
+    counts = counts[counts > 0]
+    return sorted(map(str, counts.index), key=lambda c: (-counts[c], c))[: ctx.config.top_categories]
+
+
+def category_columns(ctx: FeatureContext) -> Iterator[CategoryColumn]:
+    """Each top category's state per spine row, one category at a time (memory stays O(rows))."""
+    lines = category_lines(ctx)
+    cats = top_categories(ctx)
     k = max(len(cats), 1)
-    cat_idx = pd.Index(cats, dtype=object).get_indexer(lines["category"]) if cats else np.full(len(lines), -1)
+    cat_idx = pd.Index(cats, dtype=object).get_indexer(lines["category"].astype(object)) if cats else np.full(len(lines), -1)
     top = cat_idx >= 0
-    cc = lines["code"].to_numpy()[top] * k + cat_idx[top]
-    tl = Timeline.build(cc, lines["ts"].to_numpy()[top], len(ctx.index) * k)
+    tl = Timeline.build(lines["code"].to_numpy()[top] * k + cat_idx[top], lines["ts"].to_numpy()[top], len(ctx.index) * k)
     catalogue = category_cycles(ctx)
-    shape = (ctx.n, k)
-    count, since, own = np.zeros(shape), np.full(shape, np.nan), np.full(shape, np.nan)
-    for j in range(len(cats)):
+    for j, c in enumerate(cats):
         q = ctx.q_codes * k + j
         pos, start = tl.pos(q, ctx.q_t), tl.start(q)
         has = pos > start
-        n = pos - start
-        count[:, j] = n
+        n = (pos - start).astype(np.float64)
         last = tl.gather(tl.ts, pos - 1, has)
-        first = tl.gather(tl.ts, start, has)
-        since[:, j] = (ctx.q_t - last) / DAY_S
+        since = (ctx.q_t - last) / DAY_S
         with np.errstate(invalid="ignore", divide="ignore"):
-            own[:, j] = np.where(n >= 2, (last - first) / DAY_S / (n - 1), np.nan)
-    cycle = own.copy()
-    for j, c in enumerate(cats):
-        fallback = catalogue.get(c, np.nan)
-        if not np.isfinite(fallback):
-            fallback_rows = np.full(ctx.n, np.nan)
+            own = np.where(n >= 2, (last - tl.gather(tl.ts, start, has)) / DAY_S / (n - 1), np.nan)
+        fallback = np.full(ctx.n, catalogue.get(c, np.nan))
+        if not np.isfinite(catalogue.get(c, np.nan)):
             for t in np.unique(ctx.q_t):  # the population's typical own cycle at the same T
                 rows = ctx.q_t == t
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)
-                    fallback_rows[rows] = np.nanmedian(own[rows, j])
-            cycle[:, j] = np.where(np.isfinite(own[:, j]), own[:, j], fallback_rows)
-        else:
-            cycle[:, j] = np.where(np.isfinite(own[:, j]), own[:, j], fallback)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        due = np.where(cycle > 0, since / cycle, np.nan)
-    n = len(cats)
-    return CategoryState(list(map(str, cats)), count[:, :n], since[:, :n], cycle[:, :n], due[:, :n])
+                    fallback[rows] = np.nanmedian(own[rows])
+        cycle = np.where(np.isfinite(own), own, fallback)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            due = np.where(cycle > 0, since / cycle, np.nan)
+        yield CategoryColumn(c, n, since, cycle, due)
 
 
 def categories(ctx: FeatureContext) -> dict[str, np.ndarray]:
-    state = category_state(ctx)
-    if state is None:
-        return {}
     lines = category_lines(ctx)
+    if lines is None:
+        return {}
     # distinct categories before T: count each (customer, category)'s first purchase
     first = lines.sort_values("ts", kind="stable").drop_duplicates(["code", "category"])
     tl_first = Timeline.build(first["code"].to_numpy(), first["ts"].to_numpy(), len(ctx.index))
     tl_all = Timeline.build(lines["code"].to_numpy(), lines["ts"].to_numpy(), len(ctx.index))
     distinct = tl_first.pos(ctx.q_codes, ctx.q_t) - tl_first.start(ctx.q_codes)
     total = tl_all.pos(ctx.q_codes, ctx.q_t) - tl_all.start(ctx.q_codes)
-    top = state.count.max(axis=1) if state.categories else np.zeros(ctx.n)
+    top = np.zeros(ctx.n)
+    due_count = np.zeros(ctx.n)
+    max_due = np.full(ctx.n, np.nan)
+    out: dict[str, np.ndarray] = {}
+    for col in category_columns(ctx):
+        bought_due = np.where(col.count > 0, col.due_ratio, np.nan)
+        top = np.maximum(top, col.count)
+        due_count += np.nan_to_num(bought_due) >= ctx.config.category_due_ratio
+        max_due = np.fmax(max_due, bought_due)
+        out[f"due_ratio_{safe_name(col.category)}"] = bought_due
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, top / total, np.nan)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            bought = np.where(state.count > 0, state.due_ratio, np.nan)
-            max_due = np.nanmax(bought, axis=1) if state.categories else np.full(ctx.n, np.nan)
-    due = (state.count > 0) & (state.due_ratio >= ctx.config.category_due_ratio)
-    out = {
+    return {
         "categories_bought_count": distinct.astype(np.float64),
         "top_category_share": share,
-        "categories_due_count": due.sum(axis=1).astype(np.float64),
+        "categories_due_count": due_count,
         "max_category_due_ratio": max_due,
+        **out,
     }
-    for j, c in enumerate(state.categories):
-        out[f"due_ratio_{safe_name(c)}"] = np.where(state.count[:, j] > 0, state.due_ratio[:, j], np.nan)
-    return out

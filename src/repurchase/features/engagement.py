@@ -19,10 +19,10 @@ def counted_types(ctx: FeatureContext) -> list[str]:
     frequent before the latest as-of date (ties by name), at most ``features.top_event_types``."""
     if ctx.config.event_types is not None:
         return list(ctx.config.event_types)
-    ev = ctx.tables.events
-    before = ev.loc[(epoch_seconds(ev["event_ts"]) < ctx.t_max) & ~ev["event_type"].isin(MEMBERSHIP), "event_type"]
-    counts = before.value_counts()
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    arr = ctx.event_arrays
+    counts = np.bincount(arr["type"][arr["ts"] < ctx.t_max], minlength=len(arr["types"]))
+    ranked = sorted(((t, n) for t, n in zip(arr["types"], counts) if n and t not in MEMBERSHIP),
+                    key=lambda kv: (-kv[1], kv[0]))
     return [t for t, _ in ranked[: ctx.config.top_event_types]]
 
 
@@ -37,14 +37,14 @@ def engagement(ctx: FeatureContext) -> dict[str, np.ndarray]:
             pos = tl.pos(ctx.q_codes, ctx.q_t)
             for w in cfg.engagement_windows_days:
                 out[f"{safe_name(etype)}_{w}d"] = (pos - tl.pos(ctx.q_codes, ctx.q_t - w * DAY_S)).astype(np.float64)
-        tl, sel = ctx.events_of(types)
+        tl, rows = ctx.events_of(types)
         pos, start = tl.pos(ctx.q_codes, ctx.q_t), tl.start(ctx.q_codes)
         last30 = pos - tl.pos(ctx.q_codes, ctx.q_t - 30 * DAY_S)
         prev30 = tl.pos(ctx.q_codes, ctx.q_t - 30 * DAY_S) - tl.pos(ctx.q_codes, ctx.q_t - 60 * DAY_S)
         out["events_30d"] = last30.astype(np.float64)
         out["engagement_trend_30d"] = np.where(last30 + prev30 > 0, (last30 - prev30) / np.maximum(last30 + prev30, 1), 0.0)
         out["days_since_last_engagement"] = ctx.days(ctx.q_t - tl.gather(tl.ts, pos - 1, pos > start))
-        hour = tl.sort(sel["event_ts"].dt.hour.to_numpy(dtype=np.int64))
+        hour = ctx.event_arrays["hour"][rows]  # in timeline order already
         mode, _ = mode_by_code(tl.codes, tl.ts, hour, 24, ctx.q_codes, ctx.q_t, since_s=90 * DAY_S)
         out["most_active_hour_90d"] = np.where(mode >= 0, mode, np.nan).astype(np.float64)
         tl, _ = ctx.events_of(["referral"])

@@ -36,8 +36,10 @@ def _coupons(ctx: FeatureContext) -> dict[str, np.ndarray]:
     events carry the coupon's ``expires_ts``); without expiries, claims and redemptions are
     counted in the window instead.
     """
-    claims_tl, claims = ctx.events_of(["coupon_claim"])
+    claims_tl, claim_rows = ctx.events_of(["coupon_claim"])
     redeem = ctx.events_of(["coupon_redeem"])
+    events = ctx.tables.events
+    claims = events.iloc[ctx.event_arrays["row"][claim_rows]]
     out: dict[str, np.ndarray] = {}
     claimed = claims_tl.pos(ctx.q_codes, ctx.q_t) - claims_tl.start(ctx.q_codes)
     r_tl = redeem[0]
@@ -48,8 +50,8 @@ def _coupons(ctx: FeatureContext) -> dict[str, np.ndarray]:
     if "expires_ts" in claims.columns and claims["expires_ts"].notna().any():
         c_code = ctx.index.codes(claims["customer_id"])
         c_t, c_x = epoch_seconds(claims["event_ts"]), _seconds_or_min(claims["expires_ts"])
-        if "expires_ts" in redeem[1].columns:
-            r = redeem[1]
+        if "expires_ts" in events.columns:
+            r = events.iloc[ctx.event_arrays["row"][redeem[1]]]
             r_code, r_t, r_x = ctx.index.codes(r["customer_id"]), epoch_seconds(r["event_ts"]), _seconds_or_min(r["expires_ts"])
         else:
             r_code = r_t = r_x = np.array([], dtype=np.int64)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from repurchase.features._context import FeatureContext
@@ -33,16 +35,17 @@ def rhythm(ctx: FeatureContext, rfm: dict[str, np.ndarray]) -> dict[str, np.ndar
         var = np.where(n_gaps >= 2, ss / n_gaps - mean_s * mean_s, np.nan) / (DAY_S * DAY_S)
     std = np.sqrt(np.clip(var, 0.0, None))
 
-    recent = np.full((ctx.n, LAST_GAPS), np.nan)
-    for j in range(LAST_GAPS):
-        idx = pos - 1 - j
-        recent[:, j] = tl.gather(gap, idx, idx > start)
-    with np.errstate(all="ignore"):
-        import warnings
-
+    median_recent = np.full(ctx.n, np.nan)
+    chunk = 1_000_000  # the (rows x 10) matrix of recent gaps, a chunk at a time
+    for lo in range(0, ctx.n, chunk):
+        hi = min(lo + chunk, ctx.n)
+        recent = np.full((hi - lo, LAST_GAPS), np.nan)
+        for j in range(LAST_GAPS):
+            idx = pos[lo:hi] - 1 - j
+            recent[:, j] = tl.gather(gap, idx, idx > start[lo:hi])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: customers with one order
-            median_recent = np.nanmedian(recent, axis=1)
+            median_recent[lo:hi] = np.nanmedian(recent, axis=1)
 
     # "Due": days since the last order over the customer's typical gap, shrunk toward the
     # population's typical gap at the same as-of date when the customer has few gaps.
