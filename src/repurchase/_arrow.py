@@ -38,3 +38,12 @@ def unique(parts) -> pa.Array:
     """Unique non-null strings over several string columns, in order of first appearance."""
     chunks = [to_arrow(p) for p in parts]
     return pa.chunked_array(chunks, type=pa.large_string()).unique().drop_null()
+
+
+def release_memory() -> None:
+    """Hand memory that Arrow's pool holds but no longer uses back to the OS.
+
+    mimalloc keeps freed blocks for reuse; after loading 1M customers that was 2.4 GiB of RSS
+    holding nothing (measured with bench/features.py).
+    """
+    pa.default_memory_pool().release_unused()

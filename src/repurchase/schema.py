@@ -248,5 +248,6 @@ class Tables:
             o = o[[c for c in columns if c in o.columns]]
         if "status" not in self.orders.columns:
             return o
-        status = self.orders["status"]
-        return o.loc[status.isna() | (status == VALID_ORDER_STATUS)]
+        from repurchase.spine import paid_mask
+
+        return o.loc[paid_mask(self.orders)]

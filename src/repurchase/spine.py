@@ -15,7 +15,10 @@ from typing import Iterable, Literal, Sequence
 import numpy as np
 import pandas as pd
 
-from repurchase._arrow import index_in, unique
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from repurchase._arrow import index_in, to_arrow, unique
 from repurchase.errors import ConfigError, DataError
 from repurchase.features._timeline import epoch_seconds
 from repurchase.schema import Tables
@@ -57,31 +60,44 @@ def schedule(start: AsOf, end: AsOf, freq: Literal["monthly", "weekly"] = "month
     return [d.tz_localize(tz) for d in dates]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CustomerIndex:
-    """Integer codes for customer ids, shared by every table of one feature run (in order of
-    first appearance: orders, then customers, then events; deterministic for the same data)."""
+    """Integer codes for customer ids, shared by every table of one feature run.
+
+    Codes follow first appearance (orders, then customers, then, for non-buyers, events), so
+    they are deterministic for the same data. An id outside the index (an event of someone in
+    neither orders nor customers) gets the sink code ``len(index)``, which no spine row has.
+    """
 
     ids: pd.Index
+    order_codes: np.ndarray  # code of every row of tables.orders
 
     @classmethod
-    def from_tables(cls, tables: Tables) -> "CustomerIndex":
-        parts = [tables.orders["customer_id"]]
-        for name in ("customers", "events"):
-            frame = getattr(tables, name)
-            if frame is not None:
-                parts.append(frame["customer_id"])
-        return cls(pd.Index(pd.Series(unique(parts).to_pandas()).astype("str")))
+    def from_tables(cls, tables: Tables, *, include_events: bool = False) -> "CustomerIndex":
+        # one hash pass over the largest id column gives both its codes and its dictionary
+        encoded = pc.dictionary_encode(to_arrow(tables.orders["customer_id"]))
+        ids = encoded.dictionary
+        order_codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        others = [getattr(tables, "customers", None)] + ([tables.events] if include_events else [])
+        for frame in others:
+            if frame is not None and len(frame):
+                extra = unique([frame["customer_id"]])
+                extra = extra.filter(pc.invert(pc.is_in(extra, value_set=ids)))
+                ids = pa.concat_arrays([ids, extra.cast(ids.type)])
+        return cls(pd.Index(pd.Series(ids.to_pandas()).astype("str")), order_codes)
 
     def codes(self, ids: pd.Series) -> np.ndarray:
+        """Codes of ``ids``; unknown ids get the sink code ``len(self)``."""
         codes = index_in(ids, self.ids)
-        if (codes < 0).any():
-            missing = ids[codes < 0].head(5).tolist()
-            raise DataError(f"{int((codes < 0).sum())} customer ids are not in the customer index, e.g. {missing}")
-        return codes.astype(np.int64)
+        return np.where(codes < 0, len(self.ids), codes)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def n_codes(self) -> int:
+        """Codes in use, the sink included."""
+        return len(self.ids) + 1
 
 
 def build_spine(
@@ -113,9 +129,10 @@ def build_spine(
     """
     tz = tables.timezone
     dates = as_of_dates(as_of, tz)
-    index = index or CustomerIndex.from_tables(tables)
-    paid = tables.paid_orders(["customer_id", "order_ts"])
-    first_seen = _first_time(index, paid["customer_id"], paid["order_ts"])
+    index = index or CustomerIndex.from_tables(tables, include_events=include_non_buyers)
+    first_seen = np.full(index.n_codes, np.iinfo(np.int64).max, dtype=np.int64)
+    paid = paid_mask(tables.orders)
+    np.minimum.at(first_seen, index.order_codes[paid], epoch_seconds(tables.orders.loc[paid, "order_ts"]))
     if include_non_buyers:
         c = tables.customers
         if c is not None:
@@ -126,6 +143,7 @@ def build_spine(
             e = tables.events
             first_seen = np.minimum(first_seen, _first_time(index, e["customer_id"], e["event_ts"]))
     frames = []
+    first_seen[len(index)] = np.iinfo(np.int64).max  # the sink is never on the spine
     for t in dates:
         t_s = int(t.value // 10**9)
         codes = np.flatnonzero(first_seen < t_s)
@@ -142,8 +160,16 @@ def build_spine(
 
 def _first_time(index: CustomerIndex, ids: pd.Series, ts: pd.Series) -> np.ndarray:
     """Earliest epoch second per customer code (int64 max where none)."""
-    out = np.full(len(index), np.iinfo(np.int64).max, dtype=np.int64)
+    out = np.full(index.n_codes, np.iinfo(np.int64).max, dtype=np.int64)
     ok = ts.notna().to_numpy() & ids.notna().to_numpy()
     if ok.any():
         np.minimum.at(out, index.codes(ids[ok]), epoch_seconds(ts[ok]))
     return out
+
+
+def paid_mask(orders: pd.DataFrame) -> np.ndarray:
+    """Rows of ``orders`` that count as purchases (status paid or missing)."""
+    if "status" not in orders.columns:
+        return np.ones(len(orders), dtype=bool)
+    status = orders["status"]
+    return (status.isna() | (status == "paid")).to_numpy()

@@ -14,6 +14,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from repurchase._arrow import release_memory
 from repurchase.config import FeatureConfig
 from repurchase.features._context import FeatureContext
 from repurchase.features._timeline import epoch_seconds
@@ -30,6 +31,7 @@ from repurchase.spine import AsOf, CustomerIndex, build_spine
 log = logging.getLogger(__name__)
 
 KEYS = ["customer_id", "as_of"]
+RHYTHM_INPUTS = ("days_since_last_order", "orders_90d")
 #: non-numeric descriptive columns added next to the features
 LABEL_COLUMNS = ["rfm_segment"]
 
@@ -70,7 +72,7 @@ def build_features(
         per spine row, in spine order. The input tables are not modified.
     """
     config = config or FeatureConfig()
-    index = CustomerIndex.from_tables(tables)
+    index = CustomerIndex.from_tables(tables, include_events=config.include_non_buyers)
     if spine is None:
         if as_of is None:
             raise ValueError("give as_of dates or a spine")
@@ -81,16 +83,19 @@ def build_features(
     from tqdm.auto import tqdm
 
     dtype = np.dtype(config.dtype)
-    base = rfm(ctx)  # full precision: rhythm reads recency and counts from it
-    code = base.pop("rfm_code")
+    produced = rfm(ctx)
+    code = produced.pop("rfm_code")
+    base = {k: produced[k] for k in RHYTHM_INPUTS if k in produced}  # rhythm reads these at full precision
     builders = {"rhythm": lambda c: rhythm(c, base), "categories": categories, "offers": offers,
                 "engagement": engagement}
     # cast each group as it comes: at 10M spine rows a float64 copy of every feature is ~6 GiB
-    cols: dict[str, np.ndarray] = {k: v.astype(dtype) for k, v in base.items()}
+    cols: dict[str, np.ndarray] = {k: v.astype(dtype) for k, v in produced.items()}
+    del produced
     t0 = time.perf_counter()
     for name in tqdm([g for g in GROUPS if g in config.groups and g != "rfm"], desc="features",
                      unit="group", disable=not progress, leave=False):
         cols.update({k: np.asarray(v, dtype=dtype) for k, v in builders[name](ctx).items()})
+        release_memory()
     del base
     log.info("built %d features for %d spine rows in %.1fs", len(cols), ctx.n, time.perf_counter() - t0)
 

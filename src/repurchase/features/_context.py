@@ -11,7 +11,7 @@ import pandas as pd
 from repurchase.config import FeatureConfig
 from repurchase.features._timeline import DAY_S, Timeline, epoch_seconds
 from repurchase.schema import Tables
-from repurchase.spine import CustomerIndex
+from repurchase.spine import CustomerIndex, paid_mask
 
 
 @dataclass
@@ -22,8 +22,15 @@ class Orders:
     amount_cents: np.ndarray
     discount_cents: np.ndarray | None
     has_offer: np.ndarray | None
-    hour: np.ndarray
-    weekday: np.ndarray
+    local: pd.Series  # order_ts in business time, source order
+
+    @cached_property
+    def hour(self) -> np.ndarray:
+        return self.tl.sort(self.local.dt.hour.to_numpy(dtype=np.int64))
+
+    @cached_property
+    def weekday(self) -> np.ndarray:
+        return self.tl.sort(self.local.dt.day_of_week.to_numpy(dtype=np.int64))
 
 
 @dataclass
@@ -51,9 +58,10 @@ class FeatureContext:
 
     @cached_property
     def orders(self) -> Orders:
-        o = self.tables.paid_orders(["customer_id", "order_ts", "amount", "discount_amount", "coupon_id"])
+        paid = paid_mask(self.tables.orders)
+        o = self.tables.paid_orders(["order_ts", "amount", "discount_amount", "coupon_id"])
         local = o["order_ts"]
-        tl = Timeline.build(self.index.codes(o["customer_id"]), epoch_seconds(local), len(self.index))
+        tl = Timeline.build(self.index.order_codes[paid], epoch_seconds(local), self.index.n_codes)
         amount = np.round(o["amount"].to_numpy(dtype=np.float64) * 100).astype(np.int64)
         discount = has_offer = None
         if "discount_amount" in o.columns or "coupon_id" in o.columns:
@@ -68,8 +76,7 @@ class FeatureContext:
             amount_cents=tl.sort(amount),
             discount_cents=discount,
             has_offer=has_offer,
-            hour=tl.sort(local.dt.hour.to_numpy(dtype=np.int64)),
-            weekday=tl.sort(local.dt.day_of_week.to_numpy(dtype=np.int64)),
+            local=local,
         )
 
     @cached_property
@@ -85,19 +92,28 @@ class FeatureContext:
     @cached_property
     def event_arrays(self) -> dict | None:
         """The events table encoded once and sorted by (customer, time): customer code, epoch
-        second, type code, local hour, and ``row``, the source row of each."""
+        second, type code, local hour and local day number, ``row`` (the source row of each),
+        and ``by_type``/``type_start`` (positions grouped by type, each group still sorted)."""
         e = self.tables.events
         if e is None:
             return None
         types = pd.Index(pd.unique(e["event_type"].dropna()))
-        tl = Timeline.build(self.index.codes(e["customer_id"]), epoch_seconds(e["event_ts"]), len(self.index))
+        tl = Timeline.build(self.index.codes(e["customer_id"]), epoch_seconds(e["event_ts"]), self.index.n_codes)
+        local = e["event_ts"].dt.tz_localize(None)
+        type_code = tl.sort(types.get_indexer(e["event_type"]).astype(np.int16))
+        # a stable sort on a 16-bit key is a radix sort: O(n), and each type's rows stay sorted
+        by_type = np.argsort(type_code, kind="stable")
+        type_start = np.searchsorted(type_code[by_type], np.arange(len(types) + 1))
         return {
             "code": tl.codes,
             "ts": tl.ts,
-            "type": tl.sort(types.get_indexer(e["event_type"])),
-            "hour": tl.sort(e["event_ts"].dt.hour.to_numpy(dtype=np.int64)),
+            "type": type_code,
+            "hour": tl.sort(local.dt.hour.to_numpy(dtype=np.int8)),
+            "day": tl.sort(local.to_numpy(dtype="datetime64[D]").astype(np.int64)),
             "row": tl.order,
             "types": types,
+            "by_type": by_type,
+            "type_start": type_start,
         }
 
     def events_of(self, types: list[str]) -> tuple[Timeline, np.ndarray] | None:
@@ -108,8 +124,12 @@ class FeatureContext:
             arr = self.event_arrays
             if arr is None:
                 return None
-            wanted = np.flatnonzero(arr["types"].isin(list(types)))
-            rows = np.flatnonzero(np.isin(arr["type"], wanted))
-            tl = Timeline.build(arr["code"][rows], arr["ts"][rows], len(self.index), presorted=True)
+            wanted = [i for i in np.flatnonzero(arr["types"].isin(list(types)))]
+            if len(wanted) == 1:
+                k = wanted[0]
+                rows = arr["by_type"][arr["type_start"][k]:arr["type_start"][k + 1]]
+            else:
+                rows = np.flatnonzero(np.isin(arr["type"], wanted))
+            tl = Timeline.build(arr["code"][rows], arr["ts"][rows], self.index.n_codes, presorted=True)
             self._cache[key] = (tl, rows)
         return self._cache[key]

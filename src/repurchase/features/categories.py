@@ -84,7 +84,7 @@ def category_columns(ctx: FeatureContext) -> Iterator[CategoryColumn]:
     k = max(len(cats), 1)
     cat_idx = pd.Index(cats, dtype=object).get_indexer(lines["category"].astype(object)) if cats else np.full(len(lines), -1)
     top = cat_idx >= 0
-    tl = Timeline.build(lines["code"].to_numpy()[top] * k + cat_idx[top], lines["ts"].to_numpy()[top], len(ctx.index) * k)
+    tl = Timeline.build(lines["code"].to_numpy()[top] * k + cat_idx[top], lines["ts"].to_numpy()[top], ctx.index.n_codes * k)
     catalogue = category_cycles(ctx)
     for j, c in enumerate(cats):
         q = ctx.q_codes * k + j
@@ -114,8 +114,8 @@ def categories(ctx: FeatureContext) -> dict[str, np.ndarray]:
         return {}
     # distinct categories before T: count each (customer, category)'s first purchase
     first = lines.sort_values("ts", kind="stable").drop_duplicates(["code", "category"])
-    tl_first = Timeline.build(first["code"].to_numpy(), first["ts"].to_numpy(), len(ctx.index))
-    tl_all = Timeline.build(lines["code"].to_numpy(), lines["ts"].to_numpy(), len(ctx.index))
+    tl_first = Timeline.build(first["code"].to_numpy(), first["ts"].to_numpy(), ctx.index.n_codes)
+    tl_all = Timeline.build(lines["code"].to_numpy(), lines["ts"].to_numpy(), ctx.index.n_codes)
     distinct = tl_first.pos(ctx.q_codes, ctx.q_t) - tl_first.start(ctx.q_codes)
     total = tl_all.pos(ctx.q_codes, ctx.q_t) - tl_all.start(ctx.q_codes)
     top = np.zeros(ctx.n)

@@ -44,7 +44,7 @@ def engagement(ctx: FeatureContext) -> dict[str, np.ndarray]:
         out["events_30d"] = last30.astype(np.float64)
         out["engagement_trend_30d"] = np.where(last30 + prev30 > 0, (last30 - prev30) / np.maximum(last30 + prev30, 1), 0.0)
         out["days_since_last_engagement"] = ctx.days(ctx.q_t - tl.gather(tl.ts, pos - 1, pos > start))
-        hour = ctx.event_arrays["hour"][rows]  # in timeline order already
+        hour = ctx.event_arrays["hour"][rows].astype(np.int64)  # in timeline order already
         mode, _ = mode_by_code(tl.codes, tl.ts, hour, 24, ctx.q_codes, ctx.q_t, since_s=90 * DAY_S)
         out["most_active_hour_90d"] = np.where(mode >= 0, mode, np.nan).astype(np.float64)
         tl, _ = ctx.events_of(["referral"])
@@ -87,7 +87,7 @@ def _membership(ctx: FeatureContext) -> dict[str, np.ndarray]:
 def _per_customer_before(ctx: FeatureContext, frame: pd.DataFrame, column: str) -> np.ndarray:
     """A per-customer timestamp (epoch seconds) for each spine row, NaN unless before T."""
     ok = frame[column].notna()
-    per = np.full(len(ctx.index), np.nan)
+    per = np.full(ctx.index.n_codes, np.nan)
     per[ctx.index.codes(frame.loc[ok, "customer_id"])] = epoch_seconds(frame.loc[ok, column])
     value = per[ctx.q_codes]
     return np.where(value < ctx.q_t, value, np.nan)
@@ -97,11 +97,12 @@ def _checkin_days(ctx: FeatureContext, window: int) -> np.ndarray:
     """Distinct local days with a check-in in [T - window, T)."""
     key = ("checkin_days",)
     if key not in ctx._cache:
-        e = ctx.tables.events
-        chk = e.loc[e["event_type"] == "checkin", ["customer_id", "event_ts"]]
-        day_start = chk["event_ts"].dt.normalize()
-        first = chk.assign(day=day_start).drop_duplicates(["customer_id", "day"])
+        tl, rows = ctx.events_of(["checkin"])
+        day = ctx.event_arrays["day"][rows]
+        # rows are sorted by (customer, time): a new day is a change of customer or of day
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = (tl.codes[1:] != tl.codes[:-1]) | (day[1:] != day[:-1])
         # one row per check-in day, stamped at the first check-in of that day
-        ctx._cache[key] = Timeline.build(ctx.index.codes(first["customer_id"]), epoch_seconds(first["event_ts"]), len(ctx.index))
+        ctx._cache[key] = Timeline.build(tl.codes[first], tl.ts[first], ctx.index.n_codes, presorted=True)
     tl = ctx._cache[key]
     return (tl.pos(ctx.q_codes, ctx.q_t) - tl.pos(ctx.q_codes, ctx.q_t - window * DAY_S)).astype(np.float64)
