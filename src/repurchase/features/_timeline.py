@@ -36,15 +36,16 @@ class Timeline:
     ----------
     codes, ts : ndarray of int64
         Customer code and epoch second of each row, sorted.
-    order : ndarray of int64
-        ``sorted_row[i]`` is source row ``order[i]``; use :meth:`sort` for value columns.
+    order : ndarray of int64 or None
+        ``sorted_row[i]`` is source row ``order[i]`` (None when the rows came sorted); use
+        :meth:`sort` for value columns.
     block_start : ndarray of int64
         First sorted row of each code (length ``n_codes + 1``).
     """
 
     codes: np.ndarray
     ts: np.ndarray
-    order: np.ndarray
+    order: np.ndarray | None  # None: rows were given sorted
     block_start: np.ndarray
     key: np.ndarray
     base: int
@@ -62,7 +63,7 @@ class Timeline:
             raise OverflowError("too many customers x seconds for the composite key")
         key = codes * span + (ts - base)
         if presorted:
-            order = np.arange(len(key))
+            order = None
         else:
             order = np.argsort(key, kind="stable")
             key, codes, ts = key[order], codes[order], ts[order]
@@ -74,7 +75,8 @@ class Timeline:
 
     def sort(self, values: np.ndarray) -> np.ndarray:
         """A value column of the source rows, in timeline order."""
-        return np.asarray(values)[self.order]
+        values = np.asarray(values)
+        return values if self.order is None else values[self.order]
 
     def start(self, codes: np.ndarray) -> np.ndarray:
         """First row of each queried customer."""

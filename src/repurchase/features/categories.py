@@ -127,9 +127,10 @@ def categories(ctx: FeatureContext) -> dict[str, np.ndarray]:
         top = np.maximum(top, col.count)
         due_count += np.nan_to_num(bought_due) >= ctx.config.category_due_ratio
         max_due = np.fmax(max_due, bought_due)
-        out[f"due_ratio_{safe_name(col.category)}"] = bought_due
+        out[f"due_ratio_{safe_name(col.category)}"] = ctx.col(bought_due)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, top / total, np.nan)
+    ctx._cache.pop(("category_lines",), None)  # 1 row per (order, category): large, done with
     return {
         "categories_bought_count": distinct.astype(np.float64),
         "top_category_share": share,

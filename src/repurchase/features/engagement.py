@@ -33,11 +33,12 @@ def engagement(ctx: FeatureContext) -> dict[str, np.ndarray]:
     if ev is not None:
         types = counted_types(ctx)
         for etype in types:
-            tl, _ = ctx.events_of([etype])
+            tl, _ = ctx.events_of([etype], cache=False)
             pos = tl.pos(ctx.q_codes, ctx.q_t)
             for w in cfg.engagement_windows_days:
-                out[f"{safe_name(etype)}_{w}d"] = (pos - tl.pos(ctx.q_codes, ctx.q_t - w * DAY_S)).astype(np.float64)
-        tl, rows = ctx.events_of(types)
+                out[f"{safe_name(etype)}_{w}d"] = ctx.col(pos - tl.pos(ctx.q_codes, ctx.q_t - w * DAY_S))
+            del tl
+        tl, rows = ctx.events_of(types, cache=False)
         pos, start = tl.pos(ctx.q_codes, ctx.q_t), tl.start(ctx.q_codes)
         last30 = pos - tl.pos(ctx.q_codes, ctx.q_t - 30 * DAY_S)
         prev30 = tl.pos(ctx.q_codes, ctx.q_t - 30 * DAY_S) - tl.pos(ctx.q_codes, ctx.q_t - 60 * DAY_S)

@@ -26,8 +26,7 @@ def rfm(ctx: FeatureContext) -> dict[str, np.ndarray]:
         out[f"orders_{w}d"] = (pos - ctx.orders_in(w)).astype(np.float64)
     out["spend_total"] = spend
     for w in ctx.config.windows_days:
-        lo = ctx.orders_in(w)
-        out[f"spend_{w}d"] = (amount[pos] - amount[lo]) / 100.0
+        out[f"spend_{w}d"] = ctx.col((amount[pos] - amount[ctx.orders_in(w)]) / 100.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["avg_order_value"] = np.where(has, spend / n_orders, np.nan)
     running_max = (
