@@ -1,4 +1,4 @@
-"""The demo job on the embedded synthetic retailer: generate -> validate -> metrics.
+"""The demo job on the embedded synthetic retailer: generate -> validate -> metrics -> features.
 
 Wiring only: each step is a public package function (and a CLI subcommand). Later issues extend it
 with retrain -> score -> export.
@@ -12,7 +12,12 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from repurchase import SyntheticSpec, load_config, load_tables, metrics_report, write_synthetic
+from repurchase.data.io import write_parquet
+from repurchase.features import build_features
+from repurchase.spine import schedule
 from repurchase.cli import guarded
 from repurchase.reports.repurchase import format_rates
 
@@ -27,19 +32,30 @@ def run(out: Path, profile: str | None = "demo") -> dict[str, Path]:
     spec = SyntheticSpec(customers=g.customers, days=g.days, seed=g.seed, start=g.start, timezone=g.timezone)
     write_synthetic(data_dir, spec)
     where["synthetic data"] = data_dir
-    print(f"[1/3] generate: {spec.customers:,} customers, {spec.days} days ({time.perf_counter() - t0:.1f}s)")
+    print(f"[1/4] generate: {spec.customers:,} customers, {spec.days} days ({time.perf_counter() - t0:.1f}s)")
 
     t0 = time.perf_counter()
     tables, report = load_tables(data_dir, cfg.data)
-    print(f"[2/3] validate: {report.rows_kept['orders']:,} orders, "
+    print(f"[2/4] validate: {report.rows_kept['orders']:,} orders, "
           f"{sum(report.rows_kept.values()):,} rows in {len(report.rows_kept)} tables, "
           f"{sum(report.rejected.values())} rejected ({time.perf_counter() - t0:.1f}s)")
 
     t0 = time.perf_counter()
     rep = metrics_report(tables, metrics_dir, cfg.metrics.period, cfg.metrics.by)
-    print(f"[3/3] metrics: {len(rep.rates)} periods, {len(rep.cohorts)} cohorts ({time.perf_counter() - t0:.1f}s)")
+    print(f"[3/4] metrics: {len(rep.rates)} periods, {len(rep.cohorts)} cohorts ({time.perf_counter() - t0:.1f}s)")
     print(format_rates(rep.rates.tail(6)))
     where.update(rep.files)
+
+    # Features as of the first day of the last month of data, from data strictly before it.
+    t0 = time.perf_counter()
+    last = tables.orders["order_ts"].max()
+    dates = schedule(str((last - pd.DateOffset(months=11)).date().replace(day=1)), str(last.date().replace(day=1)),
+                     "monthly", tables.timezone)
+    feats = build_features(tables, dates, config=cfg.features)
+    features_path = write_parquet(feats, out / "features.parquet")
+    print(f"[4/4] features: {len(feats):,} rows (customer x as-of) x {feats.shape[1] - 2} columns, "
+          f"{len(dates)} monthly as-of dates ({time.perf_counter() - t0:.1f}s)")
+    where["features"] = features_path
     return where
 
 
