@@ -210,6 +210,35 @@ def features(data_dir, as_of, schedule, freq, out, list_, markdown, include_non_
     click.echo(f"Wrote {out}")
 
 
+@cli.command()
+@click.argument("data_dir", type=click.Path())
+@click.option("--task", type=click.Choice(["next_purchase", "churn"]), required=True)
+@click.option("--horizon", type=int, required=True, help="Label window in days (churn: the no-purchase window).")
+@click.option("--as-of", "as_of", multiple=True, required=True, help="Test date YYYY-MM-DD (repeatable).")
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Directory for metrics.csv and the report.")
+@click.option("--train-dates", type=int, default=12, show_default=True, help="Monthly training as-of dates per test date.")
+@click.option("--active-days", type=int, default=180, show_default=True, help="Churn: active = an order in this many days before T.")
+@click.option("--tolerant", is_flag=True, default=None, help="Skip rows with row-level problems (counted).")
+@config_options
+def backtest(data_dir, task, horizon, as_of, out, train_dates, active_days, tolerant, config_path, profile, overrides):
+    """Train before each test date and score LightGBM and the baselines on the same rows."""
+    from repurchase.data.io import load_tables
+    from repurchase.models.backtest import backtest as run_backtest
+    from repurchase.models.report import write_backtest_report
+
+    cfg = _config(config_path, profile, overrides)
+    tables, _ = load_tables(data_dir, cfg.data, tolerant=tolerant)
+    t0 = time.perf_counter()
+    result = run_backtest(tables, task, horizon, list(as_of), n_train=train_dates, active_days=active_days,
+                          feature_config=cfg.features)
+    paths = write_backtest_report(result, out, title=f"Backtest: {task}, {horizon}-day horizon, {data_dir}")
+    with pd_display():
+        click.echo(result.metrics.drop(columns=["task"]).round(4).to_string(index=False))
+        click.echo(result.comparisons.drop(columns=["task"]).round(4).to_string(index=False))
+    click.echo(f"({time.perf_counter() - t0:.1f}s)")
+    _echo_paths(f"Wrote {out}:", paths)
+
+
 class pd_display:
     """Wide, untruncated pandas printing for the catalog."""
 

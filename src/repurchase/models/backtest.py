@@ -1,0 +1,111 @@
+"""Out-of-time backtests: train on history before each test date, score the model and every
+baseline on the same test rows.
+
+Dates for a test date D and horizon H: validation at V = D - H (its label window closes at D) and
+training at the latest monthly dates T with T + H <= V, so no training label looks past the
+validation date and no validation label past the test date (the early-stopping leak of
+shared/evaluation-notes.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Literal, Sequence
+
+import numpy as np
+import pandas as pd
+
+from repurchase.config import FeatureConfig
+from repurchase.errors import DataError
+from repurchase.features import build_features, feature_columns
+from repurchase.labels import churn_labels, data_end, next_purchase_labels
+from repurchase.models.baselines import RecencyBaseline, RFMLogistic
+from repurchase.models.evaluate import metrics, paired_bootstrap_auc
+from repurchase.models.lgbm import RepurchaseClassifier
+from repurchase.schema import Tables
+from repurchase.spine import AsOf, as_of_dates
+
+log = logging.getLogger(__name__)
+
+Task = Literal["next_purchase", "churn"]
+METRIC_COLUMNS = ["task", "model", "as_of", "horizon_days", "n", "positive_rate", "auc", "pr_auc", "brier", "ece", "lift_top_decile"]
+
+
+def training_dates(test: pd.Timestamp, horizon_days: int, n_train: int = 12) -> tuple[list[pd.Timestamp], pd.Timestamp]:
+    """(training dates, validation date) for one test date: see the module docstring."""
+    val = (test - pd.Timedelta(days=horizon_days)).normalize()
+    last_ok = val - pd.Timedelta(days=horizon_days)
+    months = pd.date_range(end=last_ok.tz_localize(None).normalize(), periods=n_train + 1, freq="MS")
+    train = [m.tz_localize(test.tz) for m in months if m.tz_localize(test.tz) + pd.Timedelta(days=horizon_days) <= val]
+    return train[-n_train:], val
+
+
+def labels_for(task: Task, tables: Tables, spine: pd.DataFrame, horizon_days: int, active_days: int = 180) -> pd.Series:
+    if task == "next_purchase":
+        return next_purchase_labels(tables, spine, horizon_days)
+    if task == "churn":
+        return churn_labels(tables, spine, active_days, horizon_days)
+    raise DataError(f"unknown task '{task}' (next_purchase or churn)")
+
+
+@dataclass
+class BacktestResult:
+    metrics: pd.DataFrame
+    comparisons: pd.DataFrame
+    scores: dict[str, pd.DataFrame] = field(default_factory=dict)  # as_of -> y and each model's p
+    importance: dict[str, pd.Series] = field(default_factory=dict)
+
+
+def backtest(
+    tables: Tables,
+    task: Task,
+    horizon_days: int,
+    test_dates: Sequence[AsOf],
+    *,
+    n_train: int = 12,
+    active_days: int = 180,
+    feature_config: FeatureConfig | None = None,
+    model: RepurchaseClassifier | None = None,
+    n_boot: int = 500,
+) -> BacktestResult:
+    """Train and evaluate at each test date; see :data:`METRIC_COLUMNS` for the metrics rows."""
+    end = data_end(tables)
+    rows, comps, scores, importance = [], [], {}, {}
+    for test in as_of_dates(test_dates, tables.timezone):
+        if test + pd.Timedelta(days=horizon_days) > end:
+            raise DataError(f"test date {test.date()} + {horizon_days} days is after the end of the data ({end.date()}).")
+        train, val = training_dates(test, horizon_days, n_train)
+        if len(train) < 2:
+            raise DataError(f"test date {test.date()}: fewer than 2 training dates fit before {val.date()} "
+                            f"with a {horizon_days}-day horizon; more history is needed.")
+        t0 = time.perf_counter()
+        feats = build_features(tables, train + [val, test], config=feature_config)
+        y = labels_for(task, tables, feats[["customer_id", "as_of"]], horizon_days, active_days)
+        keep = y.notna().to_numpy()
+        feats, y = feats.loc[keep].reset_index(drop=True), y[keep].reset_index(drop=True)
+        cols = feature_columns(feats)
+        part = {"train": feats["as_of"] < val, "val": feats["as_of"] == val, "test": feats["as_of"] == test}
+        X = {k: feats.loc[m, cols] for k, m in part.items()}
+        Y = {k: y[m].to_numpy() for k, m in part.items()}
+        clf = (model or RepurchaseClassifier()).__class__(**(model or RepurchaseClassifier()).get_params())
+        clf.fit(X["train"], Y["train"], X["val"], Y["val"])
+        # baselines see the same history the model saw: training and validation rows
+        hist_X, hist_y = pd.concat([X["train"], X["val"]]), np.concatenate([Y["train"], Y["val"]])
+        fitted = {"lightgbm": clf, "recency": RecencyBaseline().fit(hist_X, hist_y),
+                  "rfm_logistic": RFMLogistic().fit(hist_X, hist_y)}
+        p = {name: m.predict_proba(X["test"])[:, 1] for name, m in fitted.items()}
+        for name, probs in p.items():
+            rows.append({"task": task, "model": name, "as_of": test.date().isoformat(), "horizon_days": horizon_days,
+                         **metrics(Y["test"], probs)})
+        for base in ("recency", "rfm_logistic"):
+            diff, lo, hi = paired_bootstrap_auc(Y["test"], p["lightgbm"], p[base], n_boot=n_boot)
+            comps.append({"task": task, "as_of": test.date().isoformat(), "model": "lightgbm", "baseline": base,
+                          "auc_diff": diff, "ci_low": lo, "ci_high": hi})
+        scores[test.date().isoformat()] = pd.DataFrame({"y": Y["test"], **p})
+        importance[test.date().isoformat()] = clf.feature_importance()
+        log.info("backtest %s %s: %d train / %d val / %d test rows, %d trees, calibration %s (%.1fs)", task, test.date(),
+                 len(Y["train"]), len(Y["val"]), len(Y["test"]), clf.best_iteration_, clf.calibration_, time.perf_counter() - t0)
+    frame = pd.DataFrame(rows)
+    return BacktestResult(frame[METRIC_COLUMNS + ["log_loss"]], pd.DataFrame(comps), scores, importance)

@@ -1,0 +1,71 @@
+"""Evaluation: the metrics every model and baseline is judged by, on the same rows."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+
+METRICS = ("n", "positive_rate", "auc", "pr_auc", "brier", "log_loss", "ece", "lift_top_decile")
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """Weighted mean |observed rate - mean prediction| over equal-width probability bins."""
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    idx = np.clip(np.digitize(p, edges[1:-1], right=True), 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        m = idx == b
+        if m.any():
+            total += m.sum() * abs(y[m].mean() - p[m].mean())
+    return float(total / len(y))
+
+
+def lift_at(y: np.ndarray, p: np.ndarray, share: float = 0.1) -> float:
+    """Positive rate among the top ``share`` by score over the overall positive rate."""
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    k = max(1, int(round(share * len(y))))
+    top = np.argsort(-p, kind="stable")[:k]
+    base = y.mean()
+    return float(y[top].mean() / base) if base > 0 else float("nan")
+
+
+def precision_recall_at_k(y: np.ndarray, p: np.ndarray, k: int) -> tuple[float, float]:
+    """Precision and recall when contacting the ``k`` highest scores (a contact budget)."""
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    k = int(min(max(k, 1), len(y)))
+    top = np.argsort(-p, kind="stable")[:k]
+    hits = y[top].sum()
+    return float(hits / k), float(hits / y.sum()) if y.sum() > 0 else float("nan")
+
+
+def metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    """All metrics of :data:`METRICS` for labels ``y`` and probabilities ``p``."""
+    y, p = np.asarray(y, float), np.clip(np.asarray(p, float), 1e-6, 1 - 1e-6)
+    two = len(np.unique(y)) == 2
+    return {
+        "n": int(len(y)),
+        "positive_rate": float(y.mean()),
+        "auc": float(roc_auc_score(y, p)) if two else float("nan"),
+        "pr_auc": float(average_precision_score(y, p)) if two else float("nan"),
+        "brier": float(brier_score_loss(y, p)),
+        "log_loss": float(log_loss(y, p, labels=[0, 1])),
+        "ece": expected_calibration_error(y, p),
+        "lift_top_decile": lift_at(y, p, 0.1),
+    }
+
+
+def paired_bootstrap_auc(y: np.ndarray, p_model: np.ndarray, p_base: np.ndarray, n_boot: int = 500, seed: int = 0) -> tuple[float, float, float]:
+    """AUC(model) - AUC(baseline) on the same rows, with a 95% paired-bootstrap interval."""
+    y = np.asarray(y, float)
+    rng = np.random.default_rng(seed)
+    diff = roc_auc_score(y, p_model) - roc_auc_score(y, p_base)
+    out = []
+    n = len(y)
+    for _ in range(n_boot):
+        i = rng.integers(0, n, n)
+        if y[i].min() == y[i].max():
+            continue
+        out.append(roc_auc_score(y[i], p_model[i]) - roc_auc_score(y[i], p_base[i]))
+    lo, hi = np.percentile(out, [2.5, 97.5]) if out else (np.nan, np.nan)
+    return float(diff), float(lo), float(hi)

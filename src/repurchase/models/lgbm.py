@@ -1,0 +1,144 @@
+"""The LightGBM repurchase model: trained on a stack of as-of dates, early-stopped on a later
+as-of date, then calibrated on that date."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss
+
+from repurchase.errors import DataError
+
+
+def check_feature_names(expected: list[str], X: pd.DataFrame, expected_dtypes: dict[str, str] | None = None) -> None:
+    """Refuse a feature frame that differs from training, naming missing, extra and retyped columns."""
+    got = list(X.columns)
+    missing = [c for c in expected if c not in got]
+    extra = [c for c in got if c not in expected]
+    retyped = []
+    if expected_dtypes:
+        retyped = [f"{c} ({X[c].dtype}, trained on {expected_dtypes[c]})" for c in expected
+                   if c in got and str(X[c].dtype) != expected_dtypes[c]]
+    if missing or extra or retyped:
+        parts = []
+        if missing:
+            parts.append(f"missing: {', '.join(missing)}")
+        if extra:
+            parts.append(f"not seen in training: {', '.join(extra)}")
+        if retyped:
+            parts.append(f"retyped: {', '.join(retyped)}")
+        raise DataError("the feature set differs from the one the model was trained on (" + "; ".join(parts) + ").")
+
+
+class RepurchaseClassifier(ClassifierMixin, BaseEstimator):
+    """LightGBM binary classifier with out-of-time early stopping and calibration.
+
+    Parameters
+    ----------
+    n_estimators, learning_rate, num_leaves, min_child_samples, subsample, colsample_bytree,
+    reg_lambda : LightGBM parameters.
+    early_stopping_rounds : int
+        Rounds without improvement of the validation log loss before stopping.
+    calibration : {"auto", "isotonic", "sigmoid", "none"}
+        "auto" fits both on one half of the validation rows and keeps the one with the lower
+        Brier score on the other half, then refits it on all validation rows.
+    random_state : int
+    n_jobs : int
+    """
+
+    def __init__(self, n_estimators: int = 2000, learning_rate: float = 0.05, num_leaves: int = 31,
+                 min_child_samples: int = 50, subsample: float = 0.8, colsample_bytree: float = 0.8,
+                 reg_lambda: float = 1.0, early_stopping_rounds: int = 100, calibration: str = "auto",
+                 random_state: int = 0, n_jobs: int = 2):
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.reg_lambda = reg_lambda
+        self.early_stopping_rounds = early_stopping_rounds
+        self.calibration = calibration
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def fit(self, X: pd.DataFrame, y, X_val: pd.DataFrame, y_val) -> "RepurchaseClassifier":
+        import lightgbm as lgb
+
+        y, y_val = np.asarray(y, float), np.asarray(y_val, float)
+        for name, labels in (("training", y), ("validation", y_val)):
+            if len(np.unique(labels)) < 2:
+                raise DataError(f"the {name} rows have a single class ({int(labels.sum()):,} positives of {len(labels):,}); "
+                                "a model needs both. Use more or other as-of dates.")
+        self.feature_names_in_ = list(X.columns)
+        self.feature_dtypes_ = {c: str(X[c].dtype) for c in X.columns}
+        check_feature_names(self.feature_names_in_, X_val)
+        self.model_ = lgb.LGBMClassifier(
+            n_estimators=self.n_estimators, learning_rate=self.learning_rate, num_leaves=self.num_leaves,
+            min_child_samples=self.min_child_samples, subsample=self.subsample, subsample_freq=1,
+            colsample_bytree=self.colsample_bytree, reg_lambda=self.reg_lambda,
+            random_state=self.random_state, n_jobs=self.n_jobs, deterministic=True, force_row_wise=True,
+            verbose=-1,
+        )
+        # LightGBM 4.7 takes the validation set as eval_X / eval_y (eval_set is deprecated)
+        self.model_.fit(X, y, eval_X=X_val, eval_y=y_val, eval_metric="binary_logloss",
+                        callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)])
+        self.best_iteration_ = int(self.model_.best_iteration_ or self.n_estimators)
+        raw = self._raw(X_val)
+        self.calibration_, self.calibrator_ = self._calibrate(raw, y_val)
+        self.classes_ = np.array([0.0, 1.0])
+        return self
+
+    def _raw(self, X: pd.DataFrame) -> np.ndarray:
+        return self.model_.predict_proba(X, num_iteration=self.best_iteration_)[:, 1]
+
+    def _calibrate(self, raw: np.ndarray, y: np.ndarray):
+        def make(kind):
+            if kind == "isotonic":
+                return IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1)
+            return LogisticRegression(C=1e6, max_iter=1000)
+
+        def fit(kind, r, t):
+            m = make(kind)
+            return m.fit(r, t) if kind == "isotonic" else m.fit(_logit(r)[:, None], t)
+
+        if self.calibration == "none":
+            return "none", None
+        kinds = ["isotonic", "sigmoid"] if self.calibration == "auto" else [self.calibration]
+        if len(kinds) > 1:
+            half = np.random.default_rng(self.random_state).random(len(y)) < 0.5
+            scores = {}
+            for kind in kinds:
+                if len(np.unique(y[half])) < 2:
+                    continue
+                m = fit(kind, raw[half], y[half])
+                scores[kind] = brier_score_loss(y[~half], _apply(kind, m, raw[~half]))
+            kinds = [min(scores, key=scores.get)] if scores else ["sigmoid"]
+        kind = kinds[0]
+        return kind, fit(kind, raw, y)
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        check_feature_names(self.feature_names_in_, X)
+        p = _apply(self.calibration_, self.calibrator_, self._raw(X))
+        return np.column_stack([1 - p, p])
+
+    def feature_importance(self) -> pd.Series:
+        """Total gain per feature, largest first."""
+        gain = self.model_.booster_.feature_importance(importance_type="gain", iteration=self.best_iteration_)
+        return pd.Series(gain, index=self.feature_names_in_).sort_values(ascending=False)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def _apply(kind: str, model, raw: np.ndarray) -> np.ndarray:
+    if kind == "none" or model is None:
+        return raw
+    if kind == "isotonic":
+        return model.predict(raw)
+    return model.predict_proba(_logit(raw)[:, None])[:, 1]
