@@ -33,27 +33,25 @@ def synthetic_dir(tmp_path_factory, small_spec) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
-def orii_dir(tmp_path_factory) -> Path:
-    """Online Retail II imported once per session through the CLI."""
-    if not ORII_CSV.is_file():
-        pytest.skip(f"shared dataset not found: {ORII_CSV}")
+def _imported(tmp_path_factory, dataset: str, src: Path) -> Path:
+    """A public dataset imported once per session through the CLI (skipped without shared/)."""
+    if not src.is_file():
+        pytest.skip(f"shared dataset not found: {src}")
     from repurchase.cli import main
 
-    out = tmp_path_factory.mktemp("orii") / "data"
-    assert main(["import", "online-retail-ii", str(ORII_CSV), "--out", str(out)]) == 0
+    out = tmp_path_factory.mktemp(dataset) / "data"
+    assert main(["import", dataset, str(src), "--out", str(out)]) == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def orii_dir(tmp_path_factory) -> Path:
+    return _imported(tmp_path_factory, "online-retail-ii", ORII_CSV)
 
 
 @pytest.fixture(scope="session")
 def cdnow_dir(tmp_path_factory) -> Path:
-    if not CDNOW_CSV.is_file():
-        pytest.skip(f"shared dataset not found: {CDNOW_CSV}")
-    from repurchase.cli import main
-
-    out = tmp_path_factory.mktemp("cdnow") / "data"
-    assert main(["import", "cdnow", str(CDNOW_CSV), "--out", str(out)]) == 0
-    return out
+    return _imported(tmp_path_factory, "cdnow", CDNOW_CSV)
 
 
 def write_csv(directory: Path, table: str, rows: list[dict] | pd.DataFrame, **kwargs) -> Path:

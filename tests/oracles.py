@@ -21,6 +21,12 @@ def _secs(ts: pd.Timestamp) -> int:
     return int(ts.value // 10**9)
 
 
+def _back(as_of: pd.Timestamp, days: int) -> int:
+    """Epoch second of local midnight ``days`` calendar days before ``as_of``."""
+    naive = as_of.tz_localize(None) - pd.Timedelta(days=days)
+    return _secs(naive.tz_localize(as_of.tz, ambiguous=False, nonexistent="shift_forward"))
+
+
 def _paid(orders: pd.DataFrame) -> pd.DataFrame:
     if "status" not in orders.columns:
         return orders
@@ -43,7 +49,7 @@ def rfm_rhythm_reference(orders: pd.DataFrame, spine: pd.DataFrame, windows=(30,
         r["orders_count"] = float(n)
         r["spend_total"] = round(sum(a for _, a, _ in before), 2)
         for w in windows:
-            inside = [(s, a) for s, a, _ in before if s >= T - w * DAY]
+            inside = [(s, a) for s, a, _ in before if s >= _back(as_of, w)]
             r[f"orders_{w}d"] = float(len(inside))
             r[f"spend_{w}d"] = round(sum(a for _, a in inside), 2)
         if n:
@@ -64,8 +70,8 @@ def rfm_rhythm_reference(orders: pd.DataFrame, spine: pd.DataFrame, windows=(30,
         r["gap_mean_days"] = sum(gaps) / len(gaps) if gaps else math.nan
         r["gap_std_days"] = statistics.pstdev(gaps) if len(gaps) >= 2 else math.nan
         r["gap_median_last10_days"] = statistics.median(gaps[-10:]) if gaps else math.nan
-        n_last90 = sum(1 for s, _, _ in before if s >= T - 90 * DAY)
-        n_prev90 = sum(1 for s, _, _ in before if T - 180 * DAY <= s < T - 90 * DAY)
+        n_last90 = sum(1 for s, _, _ in before if s >= _back(as_of, 90))
+        n_prev90 = sum(1 for s, _, _ in before if _back(as_of, 180) <= s < _back(as_of, 90))
         r["orders_trend_90d"] = (n_last90 - n_prev90) / (n_last90 + n_prev90) if n_last90 + n_prev90 else 0.0
         r["_n_gaps"] = len(gaps)
         rows.append(r)
@@ -107,7 +113,7 @@ def event_counts_reference(events: pd.DataFrame, spine: pd.DataFrame, types: lis
         for etype in types:
             secs = [_secs(t) for t in mine.loc[mine["event_type"] == etype, "event_ts"]]
             for w in windows:
-                r[f"{etype}_{w}d"] = float(sum(1 for s in secs if T - w * DAY <= s < T))
+                r[f"{etype}_{w}d"] = float(sum(1 for s in secs if _back(as_of, w) <= s < T))
         rows.append(r)
     return pd.DataFrame(rows)
 

@@ -40,6 +40,25 @@ def as_of_timestamp(value: AsOf, tz: str) -> pd.Timestamp:
     return ts
 
 
+def shift_days(ts: pd.Timestamp, days: int) -> pd.Timestamp:
+    """``ts`` moved by ``days`` local calendar days: midnight stays midnight across DST changes
+    (a "30-day window" is 30 local days, not 30 x 24 hours)."""
+    naive = ts.tz_localize(None) + pd.Timedelta(days=days)
+    return naive.tz_localize(ts.tz, ambiguous=False, nonexistent="shift_forward")
+
+
+def shifted_seconds(as_of_s: np.ndarray, tz: str, days: int) -> np.ndarray:
+    """For as-of dates given in epoch seconds, the epoch second of the local midnight ``days``
+    later (negative: earlier); computed once per distinct date."""
+    as_of_s = np.asarray(as_of_s, dtype=np.int64)
+    if not len(as_of_s):
+        return as_of_s
+    uniq, inv = np.unique(as_of_s, return_inverse=True)
+    local = pd.to_datetime(uniq, unit="s", utc=True).tz_convert(tz).tz_localize(None) + pd.Timedelta(days=days)
+    shifted = local.tz_localize(tz, ambiguous=np.zeros(len(local), dtype=bool), nonexistent="shift_forward")
+    return shifted.as_unit("s").asi8[inv]  # explicit unit: pandas 3 keeps the input resolution
+
+
 def as_of_dates(values: Iterable[AsOf], tz: str) -> list[pd.Timestamp]:
     """Sorted, unique local-midnight as-of timestamps."""
     out = sorted({as_of_timestamp(v, tz) for v in values})

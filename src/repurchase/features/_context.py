@@ -11,7 +11,7 @@ import pandas as pd
 from repurchase.config import FeatureConfig
 from repurchase.features._timeline import DAY_S, Timeline, epoch_seconds
 from repurchase.schema import Tables
-from repurchase.spine import CustomerIndex, paid_mask
+from repurchase.spine import CustomerIndex, paid_mask, shifted_seconds
 
 
 @dataclass
@@ -85,11 +85,18 @@ class FeatureContext:
         tl = self.orders.tl
         return tl.start(self.q_codes), tl.pos(self.q_codes, self.q_t)
 
-    def orders_in(self, days: float) -> np.ndarray:
+    def t_minus(self, days: int) -> np.ndarray:
+        """Per spine row, the epoch second of local midnight ``days`` calendar days before T."""
+        key = ("t_minus", days)
+        if key not in self._cache:
+            self._cache[key] = shifted_seconds(self.q_t, self.tables.timezone, -days)
+        return self._cache[key]
+
+    def orders_in(self, days: int) -> np.ndarray:
         """Index of each spine row's first order in [T - days, T) (cached: several groups ask)."""
         key = ("orders_in", days)
         if key not in self._cache:
-            self._cache[key] = self.orders.tl.pos(self.q_codes, self.q_t - int(days * DAY_S))
+            self._cache[key] = self.orders.tl.pos(self.q_codes, self.t_minus(days))
         return self._cache[key]
 
     def col(self, values: np.ndarray) -> np.ndarray:

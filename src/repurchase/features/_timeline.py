@@ -117,10 +117,11 @@ def mode_by_code(
     n_labels: int,
     q_codes: np.ndarray,
     q_t: np.ndarray,
-    since_s: int | None = None,
+    since: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Most frequent label (lowest on ties) among each customer's rows before T (and, with
-    ``since_s``, at or after T - since_s). Returns (mode, count of rows); mode is -1 for none.
+    ``since``, a per-query lower bound in epoch seconds, at or after it). Returns (mode, count
+    of rows); mode is -1 for none.
 
     One ``bincount`` per distinct T: O(rows) per as-of date, cheap for a small label set.
     """
@@ -130,12 +131,12 @@ def mode_by_code(
         return mode, total
     n_codes = int(max(codes.max(), q_codes.max() if len(q_codes) else 0)) + 1
     for t in np.unique(q_t):
+        rows = q_t == t
         sel = ts < t
-        if since_s is not None:
-            sel &= ts >= t - since_s
+        if since is not None:
+            sel &= ts >= since[rows][0]
         counts = np.bincount(codes[sel] * n_labels + labels[sel], minlength=n_codes * n_labels)
         counts = counts.reshape(n_codes, n_labels)
-        rows = q_t == t
         c = counts[q_codes[rows]]
         n = c.sum(axis=1)
         mode[rows] = np.where(n > 0, c.argmax(axis=1), -1)

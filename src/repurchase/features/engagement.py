@@ -36,17 +36,17 @@ def engagement(ctx: FeatureContext) -> dict[str, np.ndarray]:
             tl, _ = ctx.events_of([etype], cache=False)
             pos = tl.pos(ctx.q_codes, ctx.q_t)
             for w in cfg.engagement_windows_days:
-                out[f"{safe_name(etype)}_{w}d"] = ctx.col(pos - tl.pos(ctx.q_codes, ctx.q_t - w * DAY_S))
+                out[f"{safe_name(etype)}_{w}d"] = ctx.col(pos - tl.pos(ctx.q_codes, ctx.t_minus(w)))
             del tl
         tl, rows = ctx.events_of(types, cache=False)
         pos, start = tl.pos(ctx.q_codes, ctx.q_t), tl.start(ctx.q_codes)
-        last30 = pos - tl.pos(ctx.q_codes, ctx.q_t - 30 * DAY_S)
-        prev30 = tl.pos(ctx.q_codes, ctx.q_t - 30 * DAY_S) - tl.pos(ctx.q_codes, ctx.q_t - 60 * DAY_S)
+        last30 = pos - tl.pos(ctx.q_codes, ctx.t_minus(30))
+        prev30 = tl.pos(ctx.q_codes, ctx.t_minus(30)) - tl.pos(ctx.q_codes, ctx.t_minus(60))
         out["events_30d"] = last30.astype(np.float64)
         out["engagement_trend_30d"] = np.where(last30 + prev30 > 0, (last30 - prev30) / np.maximum(last30 + prev30, 1), 0.0)
         out["days_since_last_engagement"] = ctx.days(ctx.q_t - tl.gather(tl.ts, pos - 1, pos > start))
         hour = ctx.event_arrays["hour"][rows].astype(np.int64)  # in timeline order already
-        mode, _ = mode_by_code(tl.codes, tl.ts, hour, 24, ctx.q_codes, ctx.q_t, since_s=90 * DAY_S)
+        mode, _ = mode_by_code(tl.codes, tl.ts, hour, 24, ctx.q_codes, ctx.q_t, since=ctx.t_minus(90))
         out["most_active_hour_90d"] = np.where(mode >= 0, mode, np.nan).astype(np.float64)
         tl, _ = ctx.events_of(["referral"])
         out["referrals_made"] = (tl.pos(ctx.q_codes, ctx.q_t) - tl.start(ctx.q_codes)).astype(np.float64)
@@ -106,4 +106,4 @@ def _checkin_days(ctx: FeatureContext, window: int) -> np.ndarray:
         # one row per check-in day, stamped at the first check-in of that day
         ctx._cache[key] = Timeline.build(tl.codes[first], tl.ts[first], ctx.index.n_codes, presorted=True)
     tl = ctx._cache[key]
-    return (tl.pos(ctx.q_codes, ctx.q_t) - tl.pos(ctx.q_codes, ctx.q_t - window * DAY_S)).astype(np.float64)
+    return (tl.pos(ctx.q_codes, ctx.q_t) - tl.pos(ctx.q_codes, ctx.t_minus(window))).astype(np.float64)

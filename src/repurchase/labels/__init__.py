@@ -1,5 +1,5 @@
 """Labels on the spine: they look only at [T, T + horizon), never before T except to decide who
-is "active" for churn ([T - A, T), which is known at T)."""
+is "active" for churn ([T - A, T), which is known at T). Windows are local calendar days."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 
 from repurchase.errors import DataError
-from repurchase.features._timeline import DAY_S, Timeline, epoch_seconds
+from repurchase.features._timeline import Timeline, epoch_seconds
 from repurchase.schema import Tables
-from repurchase.spine import CustomerIndex, paid_mask
+from repurchase.spine import CustomerIndex, paid_mask, shifted_seconds
 
 __all__ = ["churn_labels", "data_end", "next_purchase_labels"]
 
@@ -28,7 +28,8 @@ def _timeline(tables: Tables, spine: pd.DataFrame) -> tuple[Timeline, np.ndarray
 
 def _check_window(tables: Tables, spine: pd.DataFrame, days: int, what: str) -> None:
     end = data_end(tables)
-    late = spine["as_of"] + pd.Timedelta(days=days) > end
+    window_end = pd.Series(shifted_seconds(epoch_seconds(spine["as_of"]), tables.timezone, days), index=spine.index)
+    late = window_end > int(end.value // 10**9)
     if late.any():
         first = spine.loc[late, "as_of"].min()
         raise DataError(
@@ -45,7 +46,7 @@ def next_purchase_labels(tables: Tables, spine: pd.DataFrame, horizon_days: int 
     """
     _check_window(tables, spine, horizon_days, "next-purchase")
     tl, codes, t = _timeline(tables, spine)
-    n = tl.pos(codes, t + horizon_days * DAY_S) - tl.pos(codes, t)
+    n = tl.pos(codes, shifted_seconds(t, tables.timezone, horizon_days)) - tl.pos(codes, t)
     return pd.Series((n > 0).astype(np.float64), index=spine.index, name=f"next_purchase_{horizon_days}d")
 
 
@@ -54,7 +55,7 @@ def churn_labels(tables: Tables, spine: pd.DataFrame, active_days: int = 180, ch
     paid order in [T, T + churn_days), else 0.0; NaN for customers not active at T."""
     _check_window(tables, spine, churn_days, "churn")
     tl, codes, t = _timeline(tables, spine)
-    active = tl.pos(codes, t) - tl.pos(codes, t - active_days * DAY_S) > 0
-    bought = tl.pos(codes, t + churn_days * DAY_S) - tl.pos(codes, t) > 0
+    active = tl.pos(codes, t) - tl.pos(codes, shifted_seconds(t, tables.timezone, -active_days)) > 0
+    bought = tl.pos(codes, shifted_seconds(t, tables.timezone, churn_days)) - tl.pos(codes, t) > 0
     y = np.where(active, (~bought).astype(np.float64), np.nan)
     return pd.Series(y, index=spine.index, name=f"churn_{churn_days}d")

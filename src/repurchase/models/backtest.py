@@ -25,7 +25,7 @@ from repurchase.models.baselines import RecencyBaseline, RFMLogistic
 from repurchase.models.evaluate import metrics, paired_bootstrap_auc
 from repurchase.models.lgbm import RepurchaseClassifier
 from repurchase.schema import Tables
-from repurchase.spine import AsOf, as_of_dates
+from repurchase.spine import AsOf, as_of_dates, shift_days
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +35,11 @@ METRIC_COLUMNS = ["task", "model", "as_of", "horizon_days", "n", "positive_rate"
 
 def training_dates(test: pd.Timestamp, horizon_days: int, n_train: int = 12) -> tuple[list[pd.Timestamp], pd.Timestamp]:
     """(training dates, validation date) for one test date: see the module docstring."""
-    val = (test - pd.Timedelta(days=horizon_days)).normalize()
-    last_ok = val - pd.Timedelta(days=horizon_days)
-    months = pd.date_range(end=last_ok.tz_localize(None).normalize(), periods=n_train + 1, freq="MS")
-    train = [m.tz_localize(test.tz) for m in months if m.tz_localize(test.tz) + pd.Timedelta(days=horizon_days) <= val]
+    val = shift_days(test, -horizon_days)
+    last_ok = shift_days(val, -horizon_days)
+    months = pd.date_range(end=last_ok.tz_localize(None), periods=n_train + 1, freq="MS")
+    train = [m.tz_localize(test.tz) for m in months]
+    train = [t for t in train if shift_days(t, horizon_days) <= val]
     return train[-n_train:], val
 
 
@@ -74,7 +75,7 @@ def backtest(
     end = data_end(tables)
     rows, comps, scores, importance = [], [], {}, {}
     for test in as_of_dates(test_dates, tables.timezone):
-        if test + pd.Timedelta(days=horizon_days) > end:
+        if shift_days(test, horizon_days) > end:
             raise DataError(f"test date {test.date()} + {horizon_days} days is after the end of the data ({end.date()}).")
         train, val = training_dates(test, horizon_days, n_train)
         if len(train) < 2:

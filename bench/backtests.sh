@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Backtests on the real datasets at the as-of dates of shared/evaluation-notes.md.
+# Run: bash bench/backtests.sh [OUT_DIR]   (imports the data into OUT_DIR/data first)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-bench/out/backtests}
+R=.venv/bin/repurchase
+SHARED=../shared/data
+mkdir -p "$OUT"
+[ -f "$OUT/data/orii/orders.parquet" ] || $R import online-retail-ii $SHARED/online_retail_ii/online_retail_ii.csv.gz --out "$OUT/data/orii"
+[ -f "$OUT/data/cdnow/orders.parquet" ] || $R import cdnow $SHARED/cdnow/cdnow_master.csv.gz --out "$OUT/data/cdnow"
+ORII="--as-of 2011-03-01 --as-of 2011-06-01 --as-of 2011-09-01"
+CDNOW="--as-of 1997-10-01 --as-of 1998-01-01 --as-of 1998-04-01"
+for spec in "orii next_purchase 30" "orii next_purchase 90" "orii churn 90" "cdnow next_purchase 30" "cdnow next_purchase 90" "cdnow churn 90"; do
+  set -- $spec
+  dates=$ORII; [ "$1" = cdnow ] && dates=$CDNOW
+  /usr/bin/time -f "$1 $2 $3: %e s, peak %M KiB" $R -q backtest "$OUT/data/$1" --task "$2" --horizon "$3" $dates --out "$OUT/$1-$2-$3" > "$OUT/$1-$2-$3.log" 2>&1 || { echo "FAILED $spec"; tail -5 "$OUT/$1-$2-$3.log"; }
+  tail -1 "$OUT/$1-$2-$3.log" >/dev/null
+done
+.venv/bin/python - "$OUT" <<'PY'
+import sys, pandas as pd, pathlib
+out = pathlib.Path(sys.argv[1]); rows = []
+for d in sorted(p for p in out.iterdir() if (p / "metrics.csv").is_file()):
+    m = pd.read_csv(d / "metrics.csv"); c = pd.read_csv(d / "comparisons.csv")
+    mean = m.groupby("model")[["auc", "ece"]].mean()
+    row = {"run": d.name, **{f"auc_{k}": v for k, v in mean["auc"].items()}, "ece_lightgbm": mean.loc["lightgbm", "ece"]}
+    for base in ("recency", "rfm_logistic"):
+        cb = c[c["baseline"] == base]
+        row[f"diff_vs_{base}"] = cb["auc_diff"].mean(); row[f"ci_low>0_vs_{base}"] = f"{int((cb['ci_low'] > 0).sum())}/{len(cb)}"
+    rows.append(row)
+print(pd.DataFrame(rows).round(4).to_string(index=False))
+PY
