@@ -24,7 +24,7 @@ for d in sorted(p for p in out.iterdir() if (p / "metrics.csv").is_file()):
     m = pd.read_csv(d / "metrics.csv"); c = pd.read_csv(d / "comparisons.csv")
     mean = m.groupby("model")[["auc", "ece"]].mean()
     row = {"run": d.name, **{f"auc_{k}": v for k, v in mean["auc"].items()}, "ece_lightgbm": mean.loc["lightgbm", "ece"]}
-    for base in ("recency", "rfm_logistic"):
+    for base in ("recency", "rfm_logistic", "bgnbd"):
         cb = c[c["baseline"] == base]
         row[f"diff_vs_{base}"] = cb["auc_diff"].mean(); row[f"ci_low>0_vs_{base}"] = f"{int((cb['ci_low'] > 0).sum())}/{len(cb)}"
     rows.append(row)

@@ -2,8 +2,9 @@
 
 from repurchase.models.backtest import BacktestResult, backtest, training_dates
 from repurchase.models.baselines import RecencyBaseline, RFMLogistic
+from repurchase.models.btyd import BGNBDBaseline, btyd_summary
 from repurchase.models.evaluate import expected_calibration_error, metrics, paired_bootstrap_auc
 from repurchase.models.lgbm import RepurchaseClassifier, check_feature_names
 
-__all__ = ["BacktestResult", "RFMLogistic", "RecencyBaseline", "RepurchaseClassifier", "backtest",
+__all__ = ["BGNBDBaseline", "BacktestResult", "btyd_summary", "RFMLogistic", "RecencyBaseline", "RepurchaseClassifier", "backtest",
            "check_feature_names", "expected_calibration_error", "metrics", "paired_bootstrap_auc", "training_dates"]

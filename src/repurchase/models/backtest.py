@@ -22,6 +22,7 @@ from repurchase.errors import DataError
 from repurchase.features import build_features, feature_columns
 from repurchase.labels import churn_labels, data_end, next_purchase_labels
 from repurchase.models.baselines import RecencyBaseline, RFMLogistic
+from repurchase.models.btyd import BGNBDBaseline, btyd_summary, lifetimes_available
 from repurchase.models.evaluate import metrics, paired_bootstrap_auc
 from repurchase.models.lgbm import RepurchaseClassifier
 from repurchase.schema import Tables
@@ -70,6 +71,7 @@ def backtest(
     feature_config: FeatureConfig | None = None,
     model: RepurchaseClassifier | None = None,
     n_boot: int = 500,
+    bgnbd: bool = True,
 ) -> BacktestResult:
     """Train and evaluate at each test date; see :data:`METRIC_COLUMNS` for the metrics rows."""
     end = data_end(tables)
@@ -97,10 +99,19 @@ def backtest(
         fitted = {"lightgbm": clf, "recency": RecencyBaseline().fit(hist_X, hist_y),
                   "rfm_logistic": RFMLogistic().fit(hist_X, hist_y)}
         p = {name: m.predict_proba(X["test"])[:, 1] for name, m in fitted.items()}
+        if bgnbd and lifetimes_available():
+            # fitted on every customer's history before the test date: unsupervised, no labels
+            test_spine = feats.loc[part["test"], ["customer_id", "as_of"]]
+            summary = btyd_summary(tables, test_spine)
+            bg = BGNBDBaseline(horizon_days=horizon_days, churn=task == "churn").fit(summary)
+            p["bgnbd"] = bg.predict_proba(summary)[:, 1]
+            log.info("BG/NBD at %s: %s", test.date(), {k: round(v, 4) for k, v in bg.params_.items()})
+        elif bgnbd:
+            log.warning("lifetimes is not installed: the BG/NBD baseline is skipped (pip install 'repurchase[btyd]')")
         for name, probs in p.items():
             rows.append({"task": task, "model": name, "as_of": test.date().isoformat(), "horizon_days": horizon_days,
                          **metrics(Y["test"], probs)})
-        for base in ("recency", "rfm_logistic"):
+        for base in [b for b in ("recency", "rfm_logistic", "bgnbd") if b in p]:
             diff, lo, hi = paired_bootstrap_auc(Y["test"], p["lightgbm"], p[base], n_boot=n_boot)
             comps.append({"task": task, "as_of": test.date().isoformat(), "model": "lightgbm", "baseline": base,
                           "auc_diff": diff, "ci_low": lo, "ci_high": hi})

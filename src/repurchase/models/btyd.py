@@ -1,0 +1,101 @@
+"""BG/NBD, the buy-till-you-die baseline the field uses today (``lifetimes``, an optional extra).
+
+Conventions (Fader, Hardie & Lee 2005): repeat purchases are counted as distinct days;
+``frequency`` = purchase days - 1, ``recency`` = days from the first to the last purchase day,
+``T`` = days from the first purchase day to the as-of date, all from paid orders strictly before
+the as-of date, in local calendar days. The score is P(at least one purchase in the next H days)
+from the conditional model, not P(alive): in BG/NBD a customer can only drop out right after a
+purchase, so P(buy in (T, T+H]) = P(alive) * (1 - ((alpha + T) / (alpha + T + H)) ** (r + x)).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from repurchase.errors import RepurchaseError
+from repurchase.features._timeline import Timeline, epoch_seconds
+from repurchase.schema import Tables
+from repurchase.spine import CustomerIndex, paid_mask
+
+log = logging.getLogger(__name__)
+SUMMARY = ["frequency", "recency", "T"]
+
+
+def lifetimes_available() -> bool:
+    try:
+        import lifetimes  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def btyd_summary(tables: Tables, spine: pd.DataFrame) -> pd.DataFrame:
+    """``frequency``, ``recency``, ``T`` (days) per spine row, from paid orders strictly before T."""
+    index = CustomerIndex.from_tables(tables)
+    paid = paid_mask(tables.orders)
+    local_day = tables.orders.loc[paid, "order_ts"].dt.tz_localize(None).to_numpy(dtype="datetime64[D]").astype(np.int64)
+    # one row per (customer, purchase day), stamped at that day's first order
+    days = pd.DataFrame({"code": index.order_codes[paid], "day": local_day, "ts": epoch_seconds(tables.orders.loc[paid, "order_ts"])})
+    days = days.sort_values(["code", "ts"], kind="stable").drop_duplicates(["code", "day"])
+    tl = Timeline.build(days["code"].to_numpy(), days["ts"].to_numpy(), index.n_codes)
+    day_sorted = tl.sort(days["day"].to_numpy())
+    codes, t = index.codes(spine["customer_id"]), epoch_seconds(spine["as_of"])
+    pos, start = tl.pos(codes, t), tl.start(codes)
+    has = pos > start
+    first = tl.gather(day_sorted, start, has)
+    last = tl.gather(day_sorted, pos - 1, has)
+    as_of_day = spine["as_of"].dt.tz_localize(None).to_numpy(dtype="datetime64[D]").astype(np.int64)
+    return pd.DataFrame({"frequency": np.where(has, pos - start - 1, np.nan), "recency": last - first,
+                         "T": as_of_day - first}, index=spine.index)
+
+
+class BGNBDBaseline(ClassifierMixin, BaseEstimator):
+    """BG/NBD fitted on the summaries at the scoring date (data before it only), scoring
+    P(at least one purchase in the next ``horizon_days``); ``churn=True`` scores 1 minus that."""
+
+    def __init__(self, horizon_days: int = 30, churn: bool = False, penalizer_coef: float = 0.0):
+        self.horizon_days = horizon_days
+        self.churn = churn
+        self.penalizer_coef = penalizer_coef
+
+    def fit(self, X: pd.DataFrame, y=None) -> "BGNBDBaseline":
+        from lifetimes import BetaGeoFitter
+
+        s = X[SUMMARY].dropna()
+        last_error = None
+        for pen in (self.penalizer_coef, 1e-3, 1e-2):  # an unpenalised fit can fail to converge
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    self.model_ = BetaGeoFitter(penalizer_coef=pen).fit(s["frequency"], s["recency"], s["T"])
+                self.penalizer_used_ = pen
+                break
+            except Exception as exc:  # noqa: BLE001 - lifetimes raises ConvergenceError and friends
+                last_error = exc
+        else:
+            raise RepurchaseError(f"BG/NBD did not converge on {len(s):,} customers: {last_error}")
+        self.params_ = self.model_.params_.to_dict()
+        self.classes_ = np.array([0.0, 1.0])
+        return self
+
+    def p_buy(self, X: pd.DataFrame, horizon_days: float | None = None) -> np.ndarray:
+        """P(at least one purchase in the next ``horizon_days``) per row."""
+        h = float(horizon_days or self.horizon_days)
+        r, alpha = self.params_["r"], self.params_["alpha"]
+        x, tx, T = (X[c].to_numpy(float) for c in SUMMARY)
+        with np.errstate(all="ignore"):
+            alive = np.asarray(self.model_.conditional_probability_alive(x, tx, T), dtype=float)
+        alive = np.where(np.isfinite(alive), alive, np.where(x == 0, 1.0, 0.0))  # NaN for some one-time buyers
+        p = alive * (1.0 - ((alpha + T) / (alpha + T + h)) ** (r + x))
+        return np.clip(np.nan_to_num(p, nan=0.0), 0.0, 1.0)
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        p = self.p_buy(X)
+        if self.churn:
+            p = 1.0 - p
+        return np.column_stack([1 - p, p])
