@@ -1,5 +1,5 @@
 """The demo job on the embedded synthetic retailer: generate -> validate -> metrics -> features ->
-backtest.
+backtest -> train both models, tracked in MLflow (./mlflow.db unless MLFLOW_TRACKING_URI is set).
 
 Wiring only: each step is a public package function (and a CLI subcommand). Later issues extend it
 with retrain -> score -> export.
@@ -20,12 +20,14 @@ from repurchase.data.io import write_parquet
 from repurchase.features import build_features
 from repurchase.models import backtest
 from repurchase.models.report import write_backtest_report
+from repurchase.models.train import describe, train
+from repurchase.tracking import masked_uri
 from repurchase.spine import schedule
 from repurchase.cli import guarded
 from repurchase.reports.repurchase import format_rates
 
 
-def run(out: Path, profile: str | None = "demo") -> dict[str, Path]:
+def run(out: Path, profile: str | None = "demo") -> dict[str, Path | str]:
     cfg = load_config(profile=profile)
     data_dir, metrics_dir = out / "data", out / "metrics"
     where: dict[str, Path] = {}
@@ -35,17 +37,17 @@ def run(out: Path, profile: str | None = "demo") -> dict[str, Path]:
     spec = SyntheticSpec(customers=g.customers, days=g.days, seed=g.seed, start=g.start, timezone=g.timezone)
     write_synthetic(data_dir, spec)
     where["synthetic data"] = data_dir
-    print(f"[1/5] generate: {spec.customers:,} customers, {spec.days} days ({time.perf_counter() - t0:.1f}s)")
+    print(f"[1/6] generate: {spec.customers:,} customers, {spec.days} days ({time.perf_counter() - t0:.1f}s)")
 
     t0 = time.perf_counter()
     tables, report = load_tables(data_dir, cfg.data)
-    print(f"[2/5] validate: {report.rows_kept['orders']:,} orders, "
+    print(f"[2/6] validate: {report.rows_kept['orders']:,} orders, "
           f"{sum(report.rows_kept.values()):,} rows in {len(report.rows_kept)} tables, "
           f"{sum(report.rejected.values())} rejected ({time.perf_counter() - t0:.1f}s)")
 
     t0 = time.perf_counter()
     rep = metrics_report(tables, metrics_dir, cfg.metrics.period, cfg.metrics.by)
-    print(f"[3/5] metrics: {len(rep.rates)} periods, {len(rep.cohorts)} cohorts ({time.perf_counter() - t0:.1f}s)")
+    print(f"[3/6] metrics: {len(rep.rates)} periods, {len(rep.cohorts)} cohorts ({time.perf_counter() - t0:.1f}s)")
     print(format_rates(rep.rates.tail(6)))
     where.update(rep.files)
 
@@ -56,7 +58,7 @@ def run(out: Path, profile: str | None = "demo") -> dict[str, Path]:
                      "monthly", tables.timezone)
     feats = build_features(tables, dates, config=cfg.features)
     features_path = write_parquet(feats, out / "features.parquet")
-    print(f"[4/5] features: {len(feats):,} rows (customer x as-of) x {feats.shape[1] - 2} columns, "
+    print(f"[4/6] features: {len(feats):,} rows (customer x as-of) x {feats.shape[1] - 2} columns, "
           f"{len(dates)} monthly as-of dates ({time.perf_counter() - t0:.1f}s)")
     where["features"] = features_path
 
@@ -65,9 +67,18 @@ def run(out: Path, profile: str | None = "demo") -> dict[str, Path]:
     test_date = dates[-2]  # its 30-day label window closes before the data ends
     result = backtest(tables, "next_purchase", 30, [test_date], n_train=6, feature_config=cfg.features, n_boot=200)
     files = write_backtest_report(result, out / "backtest", title="Demo backtest: next purchase within 30 days")
-    print(f"[5/5] backtest, next purchase in 30 days, as of {test_date.date()} ({time.perf_counter() - t0:.1f}s):")
+    print(f"[5/6] backtest, next purchase in 30 days, as of {test_date.date()} ({time.perf_counter() - t0:.1f}s):")
     print(result.metrics[["model", "n", "positive_rate", "auc", "pr_auc", "brier", "ece", "lift_top_decile"]].round(3).to_string(index=False))
     where["backtest report"] = files["report"]
+
+    # Train both models at the latest complete date, track them in MLflow, promote by the gate.
+    t0 = time.perf_counter()
+    for task, horizon in (("next_purchase", 30), ("churn", 90)):
+        r = train(tables, task, horizon, cfg, models_dir=out / "models")
+        print(f"[6/6] {describe(r)}")
+        where[f"{task} bundle"] = r.bundle
+    print(f"      ({time.perf_counter() - t0:.1f}s)")
+    where["MLflow store"] = masked_uri()
     return where
 
 
@@ -85,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\nWhere everything went:")
     for name, path in where.items():
         print(f"  {name:<16} {path}")
-    print("\nNext: .venv/bin/repurchase --help")
+    print(f"\nLook at the runs: .venv/bin/mlflow ui --backend-store-uri {masked_uri()}")
+    print("Next: .venv/bin/repurchase --help")
     return 0
 
 

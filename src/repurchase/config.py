@@ -149,11 +149,27 @@ class FeatureConfig(_Strict):
         return sorted(set(value))
 
 
+class ModelConfig(_Strict):
+    """Training and the promotion gate."""
+
+    #: monthly training as-of dates before the validation date
+    train_dates: int = Field(12, ge=2)
+    #: churn: a customer is active at T with a paid order in this many days before T
+    active_days: int = Field(180, ge=1)
+    #: a new model becomes champion only when its holdout AUC beats every baseline by this much
+    min_auc_gain_vs_baselines: float = 0.0
+    #: ... and the current champion, scored on the same holdout rows, by this much
+    min_auc_gain_vs_champion: float = 0.0
+    #: MLflow experiment name
+    experiment: str = "repurchase"
+
+
 class Config(_Strict):
     data: DataConfig = DataConfig()
     generate: GenerateConfig = GenerateConfig()
     metrics: MetricsConfig = MetricsConfig()
     features: FeatureConfig = FeatureConfig()
+    models: ModelConfig = ModelConfig()
 
 
 def check_timezone(name: str) -> str:

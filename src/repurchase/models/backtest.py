@@ -58,6 +58,9 @@ class BacktestResult:
     comparisons: pd.DataFrame
     scores: dict[str, pd.DataFrame] = field(default_factory=dict)  # as_of -> y and each model's p
     importance: dict[str, pd.Series] = field(default_factory=dict)
+    models: dict[str, RepurchaseClassifier] = field(default_factory=dict)  # as_of -> fitted model
+    holdout: dict[str, pd.DataFrame] = field(default_factory=dict)  # as_of -> test features (with keys)
+    dates: dict[str, dict] = field(default_factory=dict)  # as_of -> training and validation dates
 
 
 def backtest(
@@ -72,10 +75,11 @@ def backtest(
     model: RepurchaseClassifier | None = None,
     n_boot: int = 500,
     bgnbd: bool = True,
+    keep_holdout: bool = False,
 ) -> BacktestResult:
     """Train and evaluate at each test date; see :data:`METRIC_COLUMNS` for the metrics rows."""
     end = data_end(tables)
-    rows, comps, scores, importance = [], [], {}, {}
+    rows, comps, scores, importance, fitted_models, holdout, dates = [], [], {}, {}, {}, {}, {}
     for test in as_of_dates(test_dates, tables.timezone):
         if shift_days(test, horizon_days) > end:
             raise DataError(f"test date {test.date()} + {horizon_days} days is after the end of the data ({end.date()}).")
@@ -115,9 +119,15 @@ def backtest(
             diff, lo, hi = paired_bootstrap_auc(Y["test"], p["lightgbm"], p[base], n_boot=n_boot)
             comps.append({"task": task, "as_of": test.date().isoformat(), "model": "lightgbm", "baseline": base,
                           "auc_diff": diff, "ci_low": lo, "ci_high": hi})
-        scores[test.date().isoformat()] = pd.DataFrame({"y": Y["test"], **p})
-        importance[test.date().isoformat()] = clf.feature_importance()
+        key = test.date().isoformat()
+        scores[key] = pd.DataFrame({"y": Y["test"], **p})
+        importance[key] = clf.feature_importance()
+        fitted_models[key] = clf
+        if keep_holdout:
+            holdout[key] = feats.loc[part["test"]].reset_index(drop=True)
+        dates[key] = {"train": [d.date().isoformat() for d in train], "validation": val.date().isoformat()}
         log.info("backtest %s %s: %d train / %d val / %d test rows, %d trees, calibration %s (%.1fs)", task, test.date(),
                  len(Y["train"]), len(Y["val"]), len(Y["test"]), clf.best_iteration_, clf.calibration_, time.perf_counter() - t0)
     frame = pd.DataFrame(rows)
-    return BacktestResult(frame[METRIC_COLUMNS + ["log_loss"]], pd.DataFrame(comps), scores, importance)
+    return BacktestResult(frame[METRIC_COLUMNS + ["log_loss"]], pd.DataFrame(comps), scores, importance,
+                          fitted_models, holdout, dates)

@@ -10,6 +10,8 @@ purchase, so P(buy in (T, T+H]) = P(alive) * (1 - ((alpha + T) / (alpha + T + H)
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import warnings
 
@@ -70,12 +72,14 @@ class BGNBDBaseline(ClassifierMixin, BaseEstimator):
         last_error = None
         for pen in (self.penalizer_coef, 1e-3, 1e-2):  # an unpenalised fit can fail to converge
             try:
-                with warnings.catch_warnings():
+                # lifetimes prints the optimiser's whole result when it does not converge
+                with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
                     warnings.simplefilter("ignore")
                     self.model_ = BetaGeoFitter(penalizer_coef=pen).fit(s["frequency"], s["recency"], s["T"])
                 self.penalizer_used_ = pen
                 break
             except Exception as exc:  # noqa: BLE001 - lifetimes raises ConvergenceError and friends
+                log.info("BG/NBD fit with penalizer %s did not converge; retrying with a larger one", pen)
                 last_error = exc
         else:
             raise RepurchaseError(f"BG/NBD did not converge on {len(s):,} customers: {last_error}")

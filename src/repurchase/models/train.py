@@ -1,0 +1,168 @@
+"""Training for production: fit at the latest holdout date, compare with the baselines and the
+current champion on the same rows, track in MLflow, promote by the gate, write a bundle."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from repurchase.config import Config
+from repurchase.errors import DataError, RepurchaseError
+from repurchase.features import feature_columns
+from repurchase.labels import data_end
+from repurchase.models.backtest import Task, backtest
+from repurchase.models.bundle import load_bundle, save_bundle
+from repurchase.models.evaluate import metrics as score_metrics
+from repurchase.models.report import write_backtest_report
+from repurchase.schema import Tables
+from repurchase.spine import AsOf, as_of_timestamp, shift_days
+
+log = logging.getLogger(__name__)
+
+REGISTERED = {"next_purchase": "repurchase-next-purchase", "churn": "repurchase-churn"}
+
+
+def latest_holdout(tables: Tables, horizon_days: int) -> pd.Timestamp:
+    """The latest as-of date whose label window closes before the data ends."""
+    end = data_end(tables)
+    day = end.tz_localize(None).normalize().tz_localize(end.tz)
+    holdout = shift_days(day, -horizon_days)
+    while shift_days(holdout, horizon_days) > end:
+        holdout = shift_days(holdout, -1)
+    return holdout
+
+
+def fingerprint(tables: Tables) -> dict:
+    """Row counts, order date range and a hash of the orders (what the model was trained on)."""
+    o = tables.orders
+    h = hashlib.sha256(pd.util.hash_pandas_object(o[["order_id", "customer_id", "order_ts", "amount"]], index=False).to_numpy().tobytes())
+    return {"rows": {k: len(v) for k, v in tables.as_dict().items()}, "orders_from": str(o["order_ts"].min()),
+            "orders_to": str(o["order_ts"].max()), "orders_sha256": h.hexdigest(), "timezone": tables.timezone}
+
+
+@dataclass
+class TrainResult:
+    task: str
+    horizon_days: int
+    holdout: str
+    metrics: pd.DataFrame
+    promoted: bool
+    reason: str
+    bundle: Path | None
+    registered_name: str
+    version: str | None = None
+    run_id: str | None = None
+    champion_auc: float | None = None
+    files: dict = field(default_factory=dict)
+
+
+def _gate(m: pd.DataFrame, cfg: Config, champion_auc: float | None) -> tuple[bool, str]:
+    auc = m.set_index("model")["auc"]
+    new = auc["lightgbm"]
+    reasons = []
+    for base in [b for b in auc.index if b != "lightgbm"]:
+        gain = new - auc[base]
+        if gain < cfg.models.min_auc_gain_vs_baselines:
+            reasons.append(f"AUC {new:.4f} does not beat {base} ({auc[base]:.4f}) by {cfg.models.min_auc_gain_vs_baselines}")
+    if champion_auc is not None and new - champion_auc < cfg.models.min_auc_gain_vs_champion:
+        reasons.append(f"AUC {new:.4f} does not beat the champion ({champion_auc:.4f}) by {cfg.models.min_auc_gain_vs_champion} on the same holdout")
+    if reasons:
+        return False, "; ".join(reasons)
+    vs = f", champion {champion_auc:.4f}" if champion_auc is not None else ", no champion yet"
+    return True, f"AUC {new:.4f} beats every baseline ({', '.join(f'{b} {auc[b]:.4f}' for b in auc.index if b != 'lightgbm')}{vs})"
+
+
+def _champion_auc(predict, holdout: pd.DataFrame, y) -> float | None:
+    """The current champion's AUC on the same rows, or None when it cannot score them."""
+    try:
+        p = predict(holdout)
+    except DataError as exc:
+        log.warning("the current champion cannot score this feature set (%s): compared with the baselines only", exc)
+        return None
+    return score_metrics(y, p)["auc"]
+
+
+def train(
+    tables: Tables,
+    task: Task,
+    horizon_days: int,
+    config: Config,
+    *,
+    holdout: AsOf | None = None,
+    models_dir: str | Path = "models",
+    track: bool = True,
+    report_dir: str | Path | None = None,
+) -> TrainResult:
+    """Train one task at ``holdout`` (default: the latest complete date) and promote by the gate."""
+    hold = as_of_timestamp(holdout, tables.timezone) if holdout is not None else latest_holdout(tables, horizon_days)
+    result = backtest(tables, task, horizon_days, [hold], n_train=config.models.train_dates,
+                      active_days=config.models.active_days, feature_config=config.features, keep_holdout=True)
+    key = hold.date().isoformat()
+    model, rows = result.models[key], result.holdout[key]
+    X_hold, y_hold = rows[feature_columns(rows)], result.scores[key]["y"].to_numpy()
+    name = REGISTERED[task]
+    bundle_dir = Path(models_dir) / f"{task}_{horizon_days}d"
+    report_dir = report_dir or Path(models_dir) / "reports" / f"{task}_{horizon_days}d_{key}"
+    files = write_backtest_report(result, report_dir, title=f"Training {task}, {horizon_days}-day horizon, holdout {key}")
+    manifest = {"task": task, "horizon_days": horizon_days, "holdout": key, **result.dates[key],
+                "features": list(X_hold.columns), "dtypes": {c: str(t) for c, t in X_hold.dtypes.items()},
+                "metrics": result.metrics.set_index("model")[["auc", "pr_auc", "brier", "ece", "lift_top_decile"]].to_dict("index"),
+                "calibration": model.calibration_, "trees": model.best_iteration_, "data": fingerprint(tables),
+                "features_config": config.features.model_dump(mode="json")}
+
+    tracked = None
+    if track:
+        from repurchase import tracking
+
+        prior = tracking.champion_version(name)
+        champ_auc = None
+        if prior is not None:
+            champ = tracking.load_version(name, prior)
+            champ_auc = _champion_auc(lambda X: champ.predict_proba(X)[:, 1], X_hold, y_hold)
+        lgb = result.metrics.set_index("model").loc["lightgbm"]
+        tracked = tracking.log_training(
+            experiment=config.models.experiment, run_name=f"{task}-{horizon_days}d-{key}", registered_name=name,
+            model=model, X_example=X_hold, params={**model.get_params(), "task": task, "horizon_days": horizon_days,
+                                                   "holdout": key, "train_dates": ",".join(result.dates[key]["train"]),
+                                                   "validation_date": result.dates[key]["validation"], "n_features": X_hold.shape[1]},
+            metrics={**{f"holdout_{k}": float(v) for k, v in lgb.items() if isinstance(v, (int, float))},
+                     **{f"baseline_{r.model}_auc": r.auc for r in result.metrics.itertuples() if r.model != "lightgbm"},
+                     "best_iteration": model.best_iteration_},
+            tags={"task": task, "data_orders_sha256": manifest["data"]["orders_sha256"]},
+            artifacts={"report": files["report"].parent}, config={"features": manifest["features_config"],
+                                                                  "models": config.models.model_dump(), "data_fingerprint": manifest["data"],
+                                                                  "feature_names": manifest["features"]},
+        )
+        promoted, reason = _gate(result.metrics, config, champ_auc)
+        if promoted:
+            tracking.set_champion(name, tracked.version, reason)
+        else:
+            tracking.note_challenger(name, tracked.version, reason)
+        manifest.update({"mlflow_run_id": tracked.run_id, "registered_model": name, "version": tracked.version})
+    else:
+        champ_auc = None
+        if (bundle_dir / "manifest.json").is_file():
+            try:
+                champ, _ = load_bundle(bundle_dir)
+                champ_auc = _champion_auc(lambda X: champ.predict_proba(X)[:, 1], X_hold, y_hold)
+            except RepurchaseError as exc:
+                log.warning("ignoring the local champion bundle: %s", exc)
+        promoted, reason = _gate(result.metrics, config, champ_auc)
+    manifest["promotion"] = reason
+    target = bundle_dir if promoted else bundle_dir.with_name(bundle_dir.name + ".challenger")
+    save_bundle(model, manifest, target)
+    return TrainResult(task, horizon_days, key, result.metrics, promoted, reason, target, name,
+                       tracked.version if tracked else None, tracked.run_id if tracked else None, champ_auc, files)
+
+
+def describe(r: TrainResult) -> str:
+    status = "promoted to champion" if r.promoted else "kept as challenger"
+    where = f"{r.registered_name} v{r.version}" if r.version else "local bundle only"
+    return f"{r.task} ({r.horizon_days} d, holdout {r.holdout}): {where}, {status}: {r.reason}. Bundle: {r.bundle}"
+
+
+__all__ = ["REGISTERED", "TrainResult", "describe", "fingerprint", "latest_holdout", "train"]

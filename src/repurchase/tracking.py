@@ -1,0 +1,119 @@
+"""MLflow: the only module that imports it.
+
+With no ``MLFLOW_TRACKING_URI`` MLflow 3 uses ``sqlite:///mlflow.db`` in the working directory
+(artifacts under ``./mlruns``); set the variable to use a team server. Secrets never reach MLflow:
+only the config's public fields and the data fingerprint are logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+CHAMPION = "champion"
+#: MLflow 3 stores sklearn models with skops (not pickle) and loads only types declared trusted:
+#: ours, and the LightGBM objects inside it
+SKOPS_TRUSTED = ["collections.OrderedDict", "lightgbm.basic.Booster", "lightgbm.sklearn.LGBMClassifier",
+                 "repurchase.models.lgbm.RepurchaseClassifier"]
+
+
+def _mlflow():
+    import mlflow
+
+    return mlflow
+
+
+def tracking_uri() -> str:
+    return _mlflow().get_tracking_uri()
+
+
+@dataclass
+class TrackedModel:
+    run_id: str
+    experiment: str
+    registered_name: str
+    version: str
+
+
+def pip_requirements() -> list[str]:
+    """Pinned requirements of the logged model (explicit: inferring them starts a slow subprocess)."""
+    from importlib.metadata import version
+
+    return [f"{p}=={version(p)}" for p in ("lightgbm", "scikit-learn", "pandas", "numpy", "scipy")]
+
+
+def log_training(
+    *,
+    experiment: str,
+    run_name: str,
+    registered_name: str,
+    model: Any,
+    X_example: pd.DataFrame,
+    params: Mapping[str, Any],
+    metrics: Mapping[str, float],
+    tags: Mapping[str, str],
+    artifacts: Mapping[str, Path],
+    config: Mapping[str, Any],
+) -> TrackedModel:
+    """Log one training run (params, metrics, config, artifacts, the model with its signature and
+    an input example) and register the model as a new version."""
+    mlflow = _mlflow()
+    mlflow.set_experiment(experiment)
+    with mlflow.start_run(run_name=run_name) as run:
+        mlflow.log_params({k: (str(v)[:500]) for k, v in params.items()})
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if pd.notna(v)})
+        mlflow.set_tags(dict(tags))
+        mlflow.log_dict(dict(config), "config.json")
+        for name, path in artifacts.items():
+            mlflow.log_artifact(str(path), artifact_path=name)
+        example = X_example.head(5)
+        signature = mlflow.models.infer_signature(example, model.predict_proba(example))
+        info = mlflow.sklearn.log_model(
+            model, name="model", signature=signature, input_example=example,
+            pip_requirements=pip_requirements(), pyfunc_predict_fn="predict_proba",
+            registered_model_name=registered_name, skops_trusted_types=SKOPS_TRUSTED,
+        )
+        version = str(info.registered_model_version)
+    return TrackedModel(run.info.run_id, experiment, registered_name, version)
+
+
+def champion_version(registered_name: str) -> str | None:
+    """The version the ``champion`` alias points at, or None."""
+    client = _mlflow().MlflowClient()
+    try:
+        return str(client.get_model_version_by_alias(registered_name, CHAMPION).version)
+    except Exception:  # noqa: BLE001 - no model or no alias yet: MLflow raises MlflowException
+        return None
+
+
+def load_version(registered_name: str, version: str):
+    return _mlflow().sklearn.load_model(f"models:/{registered_name}/{version}")
+
+
+def set_champion(registered_name: str, version: str, reason: str) -> None:
+    client = _mlflow().MlflowClient()
+    client.set_registered_model_alias(registered_name, CHAMPION, version)
+    client.set_model_version_tag(registered_name, version, "promotion", reason)
+
+
+def note_challenger(registered_name: str, version: str, reason: str) -> None:
+    client = _mlflow().MlflowClient()
+    client.set_model_version_tag(registered_name, version, "promotion", f"challenger: {reason}")
+
+
+def masked_uri() -> str:
+    """The tracking URI with any password replaced, for printing."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or tracking_uri()
+    if "@" in uri and "://" in uri:
+        scheme, rest = uri.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return uri
