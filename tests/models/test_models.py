@@ -96,3 +96,13 @@ def test_report_files(result, tmp_path):
     assert list(m.columns) == ["task", "model", "as_of", "horizon_days", "n", "positive_rate", "auc", "pr_auc",
                                "brier", "ece", "lift_top_decile"]
     assert paths["gains"].stat().st_size > 5000 and "LightGBM minus baseline" in paths["report"].read_text()
+    seg = pd.read_csv(paths["segments"])
+    assert {"rfm_segment", "auc", "n"} <= set(seg.columns) and seg["n"].min() >= 20
+    assert "precision_at_budget" in paths["report"].read_text()
+
+
+def test_budget_metrics(result):
+    m = result.metrics.set_index("model")
+    assert (m["budget"] == round(0.1 * m["n"])).all()
+    # the model's precision at the budget is at least the base rate's (it ranks better than random)
+    assert m.loc["lightgbm", "precision_at_budget"] > m.loc["lightgbm", "positive_rate"]

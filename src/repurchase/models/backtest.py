@@ -23,7 +23,7 @@ from repurchase.features import build_features, feature_columns
 from repurchase.labels import churn_labels, data_end, next_purchase_labels
 from repurchase.models.baselines import RecencyBaseline, RFMLogistic
 from repurchase.models.btyd import BGNBDBaseline, btyd_summary, lifetimes_available
-from repurchase.models.evaluate import metrics, paired_bootstrap_auc
+from repurchase.models.evaluate import metrics, paired_bootstrap_auc, precision_recall_at_k
 from repurchase.models.lgbm import RepurchaseClassifier
 from repurchase.schema import Tables
 from repurchase.spine import AsOf, as_of_dates, shift_days
@@ -61,6 +61,7 @@ class BacktestResult:
     models: dict[str, RepurchaseClassifier] = field(default_factory=dict)  # as_of -> fitted model
     holdout: dict[str, pd.DataFrame] = field(default_factory=dict)  # as_of -> test features (with keys)
     dates: dict[str, dict] = field(default_factory=dict)  # as_of -> training and validation dates
+    segments: pd.DataFrame = field(default_factory=pd.DataFrame)  # AUC per model, date, RFM segment
 
 
 def backtest(
@@ -76,10 +77,15 @@ def backtest(
     n_boot: int = 500,
     bgnbd: bool = True,
     keep_holdout: bool = False,
+    budget_share: float = 0.1,
 ) -> BacktestResult:
-    """Train and evaluate at each test date; see :data:`METRIC_COLUMNS` for the metrics rows."""
+    """Train and evaluate at each test date; see :data:`METRIC_COLUMNS` for the metrics rows.
+
+    ``budget_share`` sets the contact budget K (a share of the test rows) for precision and
+    recall at K.
+    """
     end = data_end(tables)
-    rows, comps, scores, importance, fitted_models, holdout, dates = [], [], {}, {}, {}, {}, {}
+    rows, comps, scores, importance, fitted_models, holdout, dates, segments = [], [], {}, {}, {}, {}, {}, []
     for test in as_of_dates(test_dates, tables.timezone):
         if shift_days(test, horizon_days) > end:
             raise DataError(f"test date {test.date()} + {horizon_days} days is after the end of the data ({end.date()}).")
@@ -112,9 +118,19 @@ def backtest(
             log.info("BG/NBD at %s: %s", test.date(), {k: round(v, 4) for k, v in bg.params_.items()})
         elif bgnbd:
             log.warning("lifetimes is not installed: the BG/NBD baseline is skipped (pip install 'repurchase[btyd]')")
+        budget = max(1, int(round(budget_share * len(Y["test"]))))
+        seg = feats.loc[part["test"], "rfm_segment"].to_numpy()
         for name, probs in p.items():
+            prec, rec = precision_recall_at_k(Y["test"], probs, budget)
             rows.append({"task": task, "model": name, "as_of": test.date().isoformat(), "horizon_days": horizon_days,
-                         **metrics(Y["test"], probs)})
+                         **metrics(Y["test"], probs), "budget": budget, "precision_at_budget": prec,
+                         "recall_at_budget": rec})
+            for label in sorted(set(seg)):  # the model within each RFM segment
+                m = seg == label
+                if m.sum() >= 20 and 0 < Y["test"][m].sum() < m.sum():
+                    segments.append({"task": task, "model": name, "as_of": test.date().isoformat(), "rfm_segment": label,
+                                     "n": int(m.sum()), "positive_rate": float(Y["test"][m].mean()),
+                                     "auc": metrics(Y["test"][m], probs[m])["auc"]})
         for base in [b for b in ("recency", "rfm_logistic", "bgnbd") if b in p]:
             diff, lo, hi = paired_bootstrap_auc(Y["test"], p["lightgbm"], p[base], n_boot=n_boot)
             comps.append({"task": task, "as_of": test.date().isoformat(), "model": "lightgbm", "baseline": base,
@@ -129,5 +145,5 @@ def backtest(
         log.info("backtest %s %s: %d train / %d val / %d test rows, %d trees, calibration %s (%.1fs)", task, test.date(),
                  len(Y["train"]), len(Y["val"]), len(Y["test"]), clf.best_iteration_, clf.calibration_, time.perf_counter() - t0)
     frame = pd.DataFrame(rows)
-    return BacktestResult(frame[METRIC_COLUMNS + ["log_loss"]], pd.DataFrame(comps), scores, importance,
-                          fitted_models, holdout, dates)
+    return BacktestResult(frame[METRIC_COLUMNS + ["log_loss", "budget", "precision_at_budget", "recall_at_budget"]],
+                          pd.DataFrame(comps), scores, importance, fitted_models, holdout, dates, pd.DataFrame(segments))

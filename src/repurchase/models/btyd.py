@@ -28,9 +28,17 @@ log = logging.getLogger(__name__)
 SUMMARY = ["frequency", "recency", "T"]
 
 
+def _import_lifetimes():
+    # lifetimes (archived) sets a pandas option that pandas 3 deprecates, warning at import
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import lifetimes
+    return lifetimes
+
+
 def lifetimes_available() -> bool:
     try:
-        import lifetimes  # noqa: F401
+        _import_lifetimes()
     except ImportError:
         return False
     return True
@@ -66,8 +74,7 @@ class BGNBDBaseline(ClassifierMixin, BaseEstimator):
         self.penalizer_coef = penalizer_coef
 
     def fit(self, X: pd.DataFrame, y=None) -> "BGNBDBaseline":
-        from lifetimes import BetaGeoFitter
-
+        BetaGeoFitter = _import_lifetimes().BetaGeoFitter
         s = X[SUMMARY].dropna()
         last_error = None
         for pen in (self.penalizer_coef, 1e-3, 1e-2):  # an unpenalised fit can fail to converge

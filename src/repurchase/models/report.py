@@ -19,7 +19,7 @@ def write_backtest_report(result: BacktestResult, out: str | Path, title: str = 
     import matplotlib.pyplot as plt
 
     out = Path(out)
-    names = {"metrics": "metrics.csv", "comparisons": "comparisons.csv", "report": "report.md",
+    names = {"metrics": "metrics.csv", "comparisons": "comparisons.csv", "segments": "segments.csv", "report": "report.md",
              "gains": "gains.png", "calibration": "calibration.png", "importance": "importance.png"}
     last = list(result.scores)[-1]
     s = result.scores[last]
@@ -27,6 +27,7 @@ def write_backtest_report(result: BacktestResult, out: str | Path, title: str = 
     with atomic_dir(out) as tmp:
         result.metrics[METRIC_COLUMNS].to_csv(tmp / names["metrics"], index=False)
         result.comparisons.to_csv(tmp / names["comparisons"], index=False)
+        result.segments.to_csv(tmp / names["segments"], index=False)
 
         fig, ax = plt.subplots(figsize=(6.5, 5))
         for m in models:
@@ -58,6 +59,11 @@ def write_backtest_report(result: BacktestResult, out: str | Path, title: str = 
         mean = result.metrics.groupby("model")[["auc", "pr_auc", "brier", "ece", "lift_top_decile"]].mean()
         lines = [f"# {title}", "", "## Mean over test dates", "", _table(mean.reset_index()),
                  "", "## Per test date", "", _table(result.metrics[METRIC_COLUMNS]),
+                 "", "## At a contact budget (top share of customers by score)", "",
+                 _table(result.metrics[["model", "as_of", "budget", "precision_at_budget", "recall_at_budget"]]),
+                 "", "## AUC per RFM segment", "",
+                 _table(result.segments.pivot_table(index=["as_of", "rfm_segment"], columns="model", values="auc").reset_index())
+                 if not result.segments.empty else "(no segment with both classes)",
                  "", "## LightGBM minus baseline, AUC (paired bootstrap 95% interval)", "", _table(result.comparisons),
                  "", "![gains](gains.png) ![calibration](calibration.png)", "", "![importance](importance.png)", ""]
         (tmp / names["report"]).write_text("\n".join(lines), encoding="utf-8")
