@@ -103,7 +103,7 @@ class FeatureConfig(_Strict):
     """Point-in-time features (all computed from data strictly before the as-of date)."""
 
     #: feature groups to build (each also needs its source tables)
-    groups: list[Literal["rfm", "rhythm", "categories", "offers", "engagement"]] = Field(
+    groups: list[Literal["rfm", "rhythm", "categories", "offers", "engagement", "btyd"]] = Field(
         default_factory=lambda: ["rfm", "rhythm", "categories", "offers", "engagement"])
     #: windows, in days, for order counts and spend
     windows_days: list[int] = Field(default_factory=lambda: [30, 90, 180, 365])

@@ -81,3 +81,25 @@ def test_order_exactly_at_T_is_not_counted_but_one_second_before_is():
     f = build_features(t, ["2024-03-01"])
     assert f["customer_id"].tolist() == ["y"]
     assert np.isclose(f["days_since_last_order"].iloc[0], 1 / 86_400)
+
+
+@settings(max_examples=int(os.environ.get("REPURCHASE_HYPOTHESIS_EXAMPLES", 80)) // 4, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), tables=retailers(max_customers=8, with_events=False), day=st.integers(60, 420))
+def test_bgnbd_features_ignore_rows_at_or_after_T(data, tables, day):
+    import pytest
+
+    from repurchase.config import FeatureConfig
+    from repurchase.models.btyd import lifetimes_available
+
+    if not lifetimes_available():
+        pytest.skip("needs lifetimes")
+    cfg = FeatureConfig(groups=["rfm", "btyd"])
+    T = (pd.Timestamp("2024-01-01") + pd.Timedelta(days=day)).tz_localize(tables.timezone)
+    try:
+        before = build_features(tables, [T], config=cfg)
+    except DataError:
+        return
+    orders, items, events = data.draw(future_rows(tables, T))
+    after = build_features(_append(tables, orders, items, events), [T], config=cfg)
+    pd.testing.assert_frame_equal(before, after, check_exact=True)

@@ -19,6 +19,7 @@ from repurchase.config import FeatureConfig
 from repurchase.features._context import FeatureContext
 from repurchase.features._timeline import epoch_seconds
 from repurchase.features.catalog import CATALOG, GROUPS, catalog_frame, lookup, markdown
+from repurchase.features.btyd import btyd
 from repurchase.features.categories import categories
 from repurchase.features.engagement import engagement
 from repurchase.features.offers import offers
@@ -87,7 +88,7 @@ def build_features(
     code = produced.pop("rfm_code")
     base = {k: produced[k] for k in RHYTHM_INPUTS if k in produced}  # rhythm reads these at full precision
     builders = {"rhythm": lambda c: rhythm(c, base), "categories": categories, "offers": offers,
-                "engagement": engagement}
+                "engagement": engagement, "btyd": btyd}
     # cast each group as it comes: at 10M spine rows a float64 copy of every feature is ~6 GiB
     cols: dict[str, np.ndarray] = {k: v.astype(dtype) for k, v in produced.items()}
     del produced
