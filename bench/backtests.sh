@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Backtests on the real datasets at the as-of dates of shared/evaluation-notes.md.
-# Run: bash bench/backtests.sh [OUT_DIR]   (imports the data into OUT_DIR/data first)
+# Run: bash bench/backtests.sh [OUT_DIR] [EXTRA ARGS FOR repurchase backtest]
+#   (imports the data into OUT_DIR/data first), e.g. with BG/NBD outputs as features:
+#   bash bench/backtests.sh bench/out/btyd "--set features.groups=[rfm,rhythm,categories,offers,engagement,btyd]"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-bench/out/backtests}
+EXTRA=${2:-}
 R=.venv/bin/repurchase
 SHARED=../shared/data
 mkdir -p "$OUT"
@@ -14,7 +17,7 @@ CDNOW="--as-of 1997-10-01 --as-of 1998-01-01 --as-of 1998-04-01"
 for spec in "orii next_purchase 30" "orii next_purchase 90" "orii churn 90" "cdnow next_purchase 30" "cdnow next_purchase 90" "cdnow churn 90"; do
   set -- $spec
   dates=$ORII; [ "$1" = cdnow ] && dates=$CDNOW
-  /usr/bin/time -f "$1 $2 $3: %e s, peak %M KiB" $R -q backtest "$OUT/data/$1" --task "$2" --horizon "$3" $dates --out "$OUT/$1-$2-$3" > "$OUT/$1-$2-$3.log" 2>&1 || { echo "FAILED $spec"; tail -5 "$OUT/$1-$2-$3.log"; }
+  /usr/bin/time -f "$1 $2 $3: %e s, peak %M KiB" $R -q backtest "$OUT/data/$1" --task "$2" --horizon "$3" $dates $EXTRA --out "$OUT/$1-$2-$3" > "$OUT/$1-$2-$3.log" 2>&1 || { echo "FAILED $spec"; tail -5 "$OUT/$1-$2-$3.log"; }
   tail -1 "$OUT/$1-$2-$3.log" >/dev/null
 done
 .venv/bin/python - "$OUT" <<'PY'
