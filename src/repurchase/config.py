@@ -156,9 +156,9 @@ class ModelConfig(_Strict):
     train_dates: int = Field(12, ge=2)
     #: churn: a customer is active at T with a paid order in this many days before T
     active_days: int = Field(180, ge=1)
-    #: a new model becomes champion only when its holdout AUC beats every baseline by this much
+    #: a new model becomes champion only when its holdout AUC beats every baseline by more than this
     min_auc_gain_vs_baselines: float = 0.0
-    #: ... and the current champion, scored on the same holdout rows, by this much
+    #: ... and the current champion, scored on the same holdout rows, by more than this
     min_auc_gain_vs_champion: float = 0.0
     #: MLflow experiment name
     experiment: str = "repurchase"

@@ -64,12 +64,13 @@ def _gate(m: pd.DataFrame, cfg: Config, champion_auc: float | None) -> tuple[boo
     auc = m.set_index("model")["auc"]
     new = auc["lightgbm"]
     reasons = []
+    # "beats" is strict: a tie (the same data and config again) keeps the current champion
     for base in [b for b in auc.index if b != "lightgbm"]:
         gain = new - auc[base]
-        if gain < cfg.models.min_auc_gain_vs_baselines:
-            reasons.append(f"AUC {new:.4f} does not beat {base} ({auc[base]:.4f}) by {cfg.models.min_auc_gain_vs_baselines}")
-    if champion_auc is not None and new - champion_auc < cfg.models.min_auc_gain_vs_champion:
-        reasons.append(f"AUC {new:.4f} does not beat the champion ({champion_auc:.4f}) by {cfg.models.min_auc_gain_vs_champion} on the same holdout")
+        if not gain > cfg.models.min_auc_gain_vs_baselines:
+            reasons.append(f"AUC {new:.4f} does not beat {base} ({auc[base]:.4f}) by more than {cfg.models.min_auc_gain_vs_baselines}")
+    if champion_auc is not None and not new - champion_auc > cfg.models.min_auc_gain_vs_champion:
+        reasons.append(f"AUC {new:.4f} does not beat the champion ({champion_auc:.4f}) by more than {cfg.models.min_auc_gain_vs_champion} on the same holdout")
     if reasons:
         return False, "; ".join(reasons)
     vs = f", champion {champion_auc:.4f}" if champion_auc is not None else ", no champion yet"
