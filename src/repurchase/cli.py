@@ -216,11 +216,13 @@ def features(data_dir, as_of, schedule, freq, out, list_, markdown, include_non_
 @click.option("--horizon", type=int, required=True, help="Label window in days (churn: the no-purchase window).")
 @click.option("--as-of", "as_of", multiple=True, required=True, help="Test date YYYY-MM-DD (repeatable).")
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Directory for metrics.csv and the report.")
-@click.option("--train-dates", type=int, default=12, show_default=True, help="Monthly training as-of dates per test date.")
+@click.option("--train-dates", type=int, default=12, show_default=True, help="Training as-of dates per test date.")
+@click.option("--train-freq", type=click.Choice(["monthly", "weekly"]), default="monthly", show_default=True,
+              help="Training dates on the 1st of each month or each Monday.")
 @click.option("--active-days", type=int, default=180, show_default=True, help="Churn: active = an order in this many days before T.")
 @click.option("--tolerant", is_flag=True, default=None, help="Skip rows with row-level problems (counted).")
 @config_options
-def backtest(data_dir, task, horizon, as_of, out, train_dates, active_days, tolerant, config_path, profile, overrides):
+def backtest(data_dir, task, horizon, as_of, out, train_dates, train_freq, active_days, tolerant, config_path, profile, overrides):
     """Train before each test date and score LightGBM and the baselines on the same rows."""
     from repurchase.data.io import load_tables
     from repurchase.models.backtest import backtest as run_backtest
@@ -230,7 +232,7 @@ def backtest(data_dir, task, horizon, as_of, out, train_dates, active_days, tole
     tables, _ = load_tables(data_dir, cfg.data, tolerant=tolerant)
     t0 = time.perf_counter()
     result = run_backtest(tables, task, horizon, list(as_of), n_train=train_dates, active_days=active_days,
-                          feature_config=cfg.features)
+                          feature_config=cfg.features, train_freq=train_freq)
     paths = write_backtest_report(result, out, title=f"Backtest: {task}, {horizon}-day horizon, {data_dir}")
     with pd_display():
         click.echo(result.metrics.drop(columns=["task"]).round(4).to_string(index=False))

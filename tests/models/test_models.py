@@ -106,3 +106,11 @@ def test_budget_metrics(result):
     assert (m["budget"] == round(0.1 * m["n"])).all()
     # the model's precision at the budget is at least the base rate's (it ranks better than random)
     assert m.loc["lightgbm", "precision_at_budget"] > m.loc["lightgbm", "positive_rate"]
+
+
+def test_weekly_training_dates_are_mondays_before_validation():
+    test = pd.Timestamp("2011-06-01", tz="Europe/London")
+    train, val = training_dates(test, 30, n_train=8, freq="weekly")
+    assert len(train) == 8 and all(t.weekday() == 0 for t in train)
+    assert all(shift_days(t, 30) <= val for t in train) and train == sorted(train)
+    assert (train[-1] - train[-2]) == pd.Timedelta(days=7)

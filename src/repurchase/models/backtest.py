@@ -34,11 +34,14 @@ Task = Literal["next_purchase", "churn"]
 METRIC_COLUMNS = ["task", "model", "as_of", "horizon_days", "n", "positive_rate", "auc", "pr_auc", "brier", "ece", "lift_top_decile"]
 
 
-def training_dates(test: pd.Timestamp, horizon_days: int, n_train: int = 12) -> tuple[list[pd.Timestamp], pd.Timestamp]:
-    """(training dates, validation date) for one test date: see the module docstring."""
+def training_dates(test: pd.Timestamp, horizon_days: int, n_train: int = 12,
+                   freq: Literal["monthly", "weekly"] = "monthly") -> tuple[list[pd.Timestamp], pd.Timestamp]:
+    """(training dates, validation date) for one test date: see the module docstring. Training
+    dates are the 1st of each month, or each Monday with ``freq="weekly"``."""
     val = shift_days(test, -horizon_days)
     last_ok = shift_days(val, -horizon_days)
-    months = pd.date_range(end=last_ok.tz_localize(None), periods=n_train + 1, freq="MS")
+    rule = {"monthly": "MS", "weekly": "W-MON"}[freq]
+    months = pd.date_range(end=last_ok.tz_localize(None), periods=n_train + 1, freq=rule)
     train = [m.tz_localize(test.tz) for m in months]
     train = [t for t in train if shift_days(t, horizon_days) <= val]
     return train[-n_train:], val
@@ -78,6 +81,7 @@ def backtest(
     bgnbd: bool = True,
     keep_holdout: bool = False,
     budget_share: float = 0.1,
+    train_freq: Literal["monthly", "weekly"] = "monthly",
 ) -> BacktestResult:
     """Train and evaluate at each test date; see :data:`METRIC_COLUMNS` for the metrics rows.
 
@@ -89,7 +93,7 @@ def backtest(
     for test in as_of_dates(test_dates, tables.timezone):
         if shift_days(test, horizon_days) > end:
             raise DataError(f"test date {test.date()} + {horizon_days} days is after the end of the data ({end.date()}).")
-        train, val = training_dates(test, horizon_days, n_train)
+        train, val = training_dates(test, horizon_days, n_train, train_freq)
         if len(train) < 2:
             raise DataError(f"test date {test.date()}: fewer than 2 training dates fit before {val.date()} "
                             f"with a {horizon_days}-day horizon; more history is needed.")
