@@ -160,6 +160,9 @@ class ModelConfig(_Strict):
     min_auc_gain_vs_baselines: float = 0.0
     #: ... and the current champion, scored on the same holdout rows, by more than this
     min_auc_gain_vs_champion: float = 0.0
+    #: boost LightGBM from this probability feature's logit, e.g. bgnbd_p_buy_30d (needs the
+    #: btyd feature group); None starts from the base rate
+    init_from: str | None = None
     #: MLflow experiment name
     experiment: str = "repurchase"
 

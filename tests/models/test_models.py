@@ -114,3 +114,17 @@ def test_weekly_training_dates_are_mondays_before_validation():
     assert len(train) == 8 and all(t.weekday() == 0 for t in train)
     assert all(shift_days(t, 30) <= val for t in train) and train == sorted(train)
     assert (train[-1].date() - train[-2].date()).days == 7  # calendar days: London changes clocks here
+
+
+def test_boosting_from_bgnbd(tables):
+    pytest.importorskip("lifetimes")
+    cfg = FeatureConfig(groups=["rfm", "rhythm", "btyd"])
+    kw = dict(n_train=4, n_boot=20, bgnbd=False, feature_config=cfg)
+    r = backtest(tables, "next_purchase", 30, [TEST_DATE], model=RepurchaseClassifier(
+        n_estimators=200, early_stopping_rounds=20, init_from="bgnbd_p_buy_30d"), **kw)
+    m = r.metrics.set_index("model")
+    assert m.loc["lightgbm", "auc"] > m.loc["recency", "auc"]
+    p = r.scores[TEST_DATE]["lightgbm"]
+    assert p.between(0, 1).all()
+    with pytest.raises(DataError, match="init_from column 'nope'"):
+        backtest(tables, "next_purchase", 30, [TEST_DATE], model=RepurchaseClassifier(init_from="nope"), **kw)

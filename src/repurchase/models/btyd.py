@@ -77,7 +77,7 @@ class BGNBDBaseline(ClassifierMixin, BaseEstimator):
         BetaGeoFitter = _import_lifetimes().BetaGeoFitter
         s = X[SUMMARY].dropna()
         last_error = None
-        for pen in (self.penalizer_coef, 1e-3, 1e-2):  # an unpenalised fit can fail to converge
+        for pen in (self.penalizer_coef, 1e-3, 1e-2, 1e-1):  # an unpenalised fit can fail to converge
             try:
                 # lifetimes prints the optimiser's whole result when it does not converge
                 with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):

@@ -47,12 +47,15 @@ class RepurchaseClassifier(ClassifierMixin, BaseEstimator):
         Brier score on the other half, then refits it on all validation rows.
     random_state : int
     n_jobs : int
+    init_from : str, optional
+        A probability feature (e.g. ``bgnbd_p_buy_30d`` from the ``btyd`` group) whose logit is the
+        starting score: the trees learn corrections to it (boosting from a BTYD model).
     """
 
     def __init__(self, n_estimators: int = 2000, learning_rate: float = 0.05, num_leaves: int = 31,
                  min_child_samples: int = 50, subsample: float = 0.8, colsample_bytree: float = 0.8,
                  reg_lambda: float = 1.0, early_stopping_rounds: int = 100, calibration: str = "auto",
-                 random_state: int = 0, n_jobs: int = 2):
+                 random_state: int = 0, n_jobs: int = 2, init_from: str | None = None):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
@@ -64,6 +67,7 @@ class RepurchaseClassifier(ClassifierMixin, BaseEstimator):
         self.calibration = calibration
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.init_from = init_from
 
     def fit(self, X: pd.DataFrame, y, X_val: pd.DataFrame, y_val) -> "RepurchaseClassifier":
         import lightgbm as lgb
@@ -84,16 +88,28 @@ class RepurchaseClassifier(ClassifierMixin, BaseEstimator):
             verbose=-1,
         )
         # LightGBM 4.7 takes the validation set as eval_X / eval_y (eval_set is deprecated)
+        extra = {}
+        if self.init_from is not None:
+            if self.init_from not in X.columns:
+                raise DataError(f"init_from column '{self.init_from}' is not a feature (add the btyd feature group)")
+            extra = {"init_score": self._init(X), "eval_init_score": [self._init(X_val)]}
         self.model_.fit(X, y, eval_X=X_val, eval_y=y_val, eval_metric="binary_logloss",
-                        callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)])
+                        callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)], **extra)
         self.best_iteration_ = int(self.model_.best_iteration_ or self.n_estimators)
         raw = self._raw(X_val)
         self.calibration_, self.calibrator_ = self._calibrate(raw, y_val)
         self.classes_ = np.array([0.0, 1.0])
         return self
 
+    def _init(self, X: pd.DataFrame) -> np.ndarray:
+        p = X[self.init_from].to_numpy(float)
+        return _logit(np.where(np.isfinite(p), p, 0.5))
+
     def _raw(self, X: pd.DataFrame) -> np.ndarray:
-        return self.model_.predict_proba(X, num_iteration=self.best_iteration_)[:, 1]
+        if self.init_from is None:
+            return self.model_.predict_proba(X, num_iteration=self.best_iteration_)[:, 1]
+        margin = self.model_.predict(X, raw_score=True, num_iteration=self.best_iteration_) + self._init(X)
+        return 1.0 / (1.0 + np.exp(-margin))
 
     def _calibrate(self, raw: np.ndarray, y: np.ndarray):
         def make(kind):

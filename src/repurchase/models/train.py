@@ -17,6 +17,7 @@ from repurchase.labels import data_end
 from repurchase.models.backtest import Task, backtest
 from repurchase.models.bundle import load_bundle, save_bundle
 from repurchase.models.evaluate import metrics as score_metrics
+from repurchase.models.lgbm import RepurchaseClassifier
 from repurchase.models.report import write_backtest_report
 from repurchase.schema import Tables
 from repurchase.spine import AsOf, as_of_timestamp, shift_days
@@ -101,7 +102,8 @@ def train(
     """Train one task at ``holdout`` (default: the latest complete date) and promote by the gate."""
     hold = as_of_timestamp(holdout, tables.timezone) if holdout is not None else latest_holdout(tables, horizon_days)
     result = backtest(tables, task, horizon_days, [hold], n_train=config.models.train_dates,
-                      active_days=config.models.active_days, feature_config=config.features, keep_holdout=True)
+                      active_days=config.models.active_days, feature_config=config.features, keep_holdout=True,
+                      model=RepurchaseClassifier(init_from=config.models.init_from))
     key = hold.date().isoformat()
     model, rows = result.models[key], result.holdout[key]
     X_hold, y_hold = rows[feature_columns(rows)], result.scores[key]["y"].to_numpy()
