@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Literal, Mapping
 
+import numpy as np
 import pandas as pd
 
 from repurchase.errors import DataError
@@ -221,6 +222,14 @@ def validate_frame(
     return frame
 
 
+def paid_mask(orders: pd.DataFrame) -> np.ndarray:
+    """Rows of ``orders`` that count as purchases: status ``paid`` or missing."""
+    if "status" not in orders.columns:
+        return np.ones(len(orders), dtype=bool)
+    status = orders["status"]
+    return (status.isna() | (status == VALID_ORDER_STATUS)).to_numpy()
+
+
 @dataclass
 class Tables:
     """The canonical tables of one data directory; absent optional tables are ``None``."""
@@ -248,6 +257,4 @@ class Tables:
             o = o[[c for c in columns if c in o.columns]]
         if "status" not in self.orders.columns:
             return o
-        from repurchase.spine import paid_mask
-
         return o.loc[paid_mask(self.orders)]

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from repurchase._arrow import index_in, to_arrow, unique
 from repurchase.errors import ConfigError, DataError
 from repurchase.features._timeline import epoch_seconds
-from repurchase.schema import Tables
+from repurchase.schema import Tables, paid_mask
 
 AsOf = str | dt.date | dt.datetime | pd.Timestamp
 
@@ -184,11 +184,3 @@ def _first_time(index: CustomerIndex, ids: pd.Series, ts: pd.Series) -> np.ndarr
     if ok.any():
         np.minimum.at(out, index.codes(ids[ok]), epoch_seconds(ts[ok]))
     return out
-
-
-def paid_mask(orders: pd.DataFrame) -> np.ndarray:
-    """Rows of ``orders`` that count as purchases (status paid or missing)."""
-    if "status" not in orders.columns:
-        return np.ones(len(orders), dtype=bool)
-    status = orders["status"]
-    return (status.isna() | (status == "paid")).to_numpy()

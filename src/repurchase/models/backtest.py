@@ -16,6 +16,7 @@ from typing import Literal, Sequence
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from repurchase.config import FeatureConfig
 from repurchase.errors import DataError
@@ -106,7 +107,7 @@ def backtest(
         part = {"train": feats["as_of"] < val, "val": feats["as_of"] == val, "test": feats["as_of"] == test}
         X = {k: feats.loc[m, cols] for k, m in part.items()}
         Y = {k: y[m].to_numpy() for k, m in part.items()}
-        clf = (model or RepurchaseClassifier()).__class__(**(model or RepurchaseClassifier()).get_params())
+        clf = clone(model) if model is not None else RepurchaseClassifier()
         clf.fit(X["train"], Y["train"], X["val"], Y["val"])
         # baselines see the same history the model saw: training and validation rows
         hist_X, hist_y = pd.concat([X["train"], X["val"]]), np.concatenate([Y["train"], Y["val"]])
