@@ -8,8 +8,8 @@ import pandas as pd
 
 from repurchase.errors import DataError
 from repurchase.features._timeline import Timeline, epoch_seconds
-from repurchase.schema import Tables
-from repurchase.spine import CustomerIndex, paid_mask, shifted_seconds
+from repurchase.schema import Tables, paid_mask
+from repurchase.spine import CustomerIndex, shifted_seconds
 
 __all__ = ["churn_labels", "data_end", "next_purchase_labels"]
 

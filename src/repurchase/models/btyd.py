@@ -22,7 +22,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from repurchase.errors import RepurchaseError
 from repurchase.features._timeline import Timeline, epoch_seconds
 from repurchase.schema import Tables
-from repurchase.spine import CustomerIndex, paid_mask
+from repurchase.schema import paid_mask
+from repurchase.spine import CustomerIndex
 
 log = logging.getLogger(__name__)
 SUMMARY = ["frequency", "recency", "T"]
