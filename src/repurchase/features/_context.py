@@ -10,8 +10,7 @@ import pandas as pd
 
 from repurchase.config import FeatureConfig
 from repurchase.features._timeline import DAY_S, Timeline, epoch_seconds
-from repurchase.schema import Tables
-from repurchase.schema import paid_mask
+from repurchase.schema import Tables, paid_mask
 from repurchase.spine import CustomerIndex, shifted_seconds
 
 

@@ -21,8 +21,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from repurchase.errors import RepurchaseError
 from repurchase.features._timeline import Timeline, epoch_seconds
-from repurchase.schema import Tables
-from repurchase.schema import paid_mask
+from repurchase.schema import Tables, paid_mask
 from repurchase.spine import CustomerIndex
 
 log = logging.getLogger(__name__)
