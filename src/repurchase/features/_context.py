@@ -10,8 +10,8 @@ import pandas as pd
 
 from repurchase.config import FeatureConfig
 from repurchase.features._timeline import DAY_S, Timeline, epoch_seconds
-from repurchase.schema import Tables, paid_mask
-from repurchase.spine import CustomerIndex, shifted_seconds
+from repurchase.schema import Tables
+from repurchase.spine import CustomerIndex, paid_order_timeline, shifted_seconds
 
 
 @dataclass
@@ -58,10 +58,9 @@ class FeatureContext:
 
     @cached_property
     def orders(self) -> Orders:
-        paid = paid_mask(self.tables.orders)
         o = self.tables.paid_orders(["order_ts", "amount", "discount_amount", "coupon_id"])
         local = o["order_ts"]
-        tl = Timeline.build(self.index.order_codes[paid], epoch_seconds(local), self.index.n_codes)
+        tl = paid_order_timeline(self.tables, self.index)
         amount = np.round(o["amount"].to_numpy(dtype=np.float64) * 100).astype(np.int64)
         discount = has_offer = None
         if "discount_amount" in o.columns or "coupon_id" in o.columns:
@@ -138,17 +137,16 @@ class FeatureContext:
         key = ("events", tuple(sorted(types)))
         if key in self._cache:
             return self._cache[key]
-        if True:
-            arr = self.event_arrays
-            if arr is None:
-                return None
-            wanted = [i for i in np.flatnonzero(arr["types"].isin(list(types)))]
-            if len(wanted) == 1:
-                k = wanted[0]
-                rows = arr["by_type"][arr["type_start"][k]:arr["type_start"][k + 1]]
-            else:
-                rows = np.flatnonzero(np.isin(arr["type"], wanted))
-            tl = Timeline.build(arr["code"][rows], arr["ts"][rows], self.index.n_codes, presorted=True)
-            if cache:
-                self._cache[key] = (tl, rows)
-            return tl, rows
+        arr = self.event_arrays
+        if arr is None:
+            return None
+        wanted = np.flatnonzero(arr["types"].isin(list(types)))
+        if len(wanted) == 1:
+            k = wanted[0]
+            rows = arr["by_type"][arr["type_start"][k]:arr["type_start"][k + 1]]
+        else:
+            rows = np.flatnonzero(np.isin(arr["type"], wanted))
+        tl = Timeline.build(arr["code"][rows], arr["ts"][rows], self.index.n_codes, presorted=True)
+        if cache:
+            self._cache[key] = (tl, rows)
+        return tl, rows

@@ -33,8 +33,8 @@ def _coupons(ctx: FeatureContext) -> dict[str, np.ndarray]:
     """Open coupons at T: claimed before T, expiring after T, not redeemed before T.
 
     A redemption is matched to a claim of the same customer with the same expiry (``coupon_redeem``
-    events carry the coupon's ``expires_ts``); without expiries, claims and redemptions are
-    counted in the window instead.
+    events carry the coupon's ``expires_ts``); without expiries no coupon counts as open (0, and
+    no days to expiry). Also the all-time redemption rate.
     """
     claims_tl, claim_rows = ctx.events_of(["coupon_claim"])
     redeem = ctx.events_of(["coupon_redeem"])

@@ -8,8 +8,8 @@ import pandas as pd
 
 from repurchase.errors import DataError
 from repurchase.features._timeline import Timeline, epoch_seconds
-from repurchase.schema import Tables, paid_mask
-from repurchase.spine import CustomerIndex, shifted_seconds
+from repurchase.schema import Tables
+from repurchase.spine import CustomerIndex, paid_order_timeline, shifted_seconds
 
 __all__ = ["churn_labels", "data_end", "next_purchase_labels"]
 
@@ -21,8 +21,7 @@ def data_end(tables: Tables) -> pd.Timestamp:
 
 def _timeline(tables: Tables, spine: pd.DataFrame) -> tuple[Timeline, np.ndarray, np.ndarray]:
     index = CustomerIndex.from_tables(tables)
-    paid = paid_mask(tables.orders)
-    tl = Timeline.build(index.order_codes[paid], epoch_seconds(tables.orders.loc[paid, "order_ts"]), index.n_codes)
+    tl = paid_order_timeline(tables, index)
     return tl, index.codes(spine["customer_id"]), epoch_seconds(spine["as_of"])
 
 

@@ -17,6 +17,7 @@ from typing import Literal, Sequence
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
 
 from repurchase.config import FeatureConfig
 from repurchase.errors import DataError
@@ -135,7 +136,7 @@ def backtest(
                 if m.sum() >= 20 and 0 < Y["test"][m].sum() < m.sum():
                     segments.append({"task": task, "model": name, "as_of": test.date().isoformat(), "rfm_segment": label,
                                      "n": int(m.sum()), "positive_rate": float(Y["test"][m].mean()),
-                                     "auc": metrics(Y["test"][m], probs[m])["auc"]})
+                                     "auc": float(roc_auc_score(Y["test"][m], probs[m]))})
         for base in [b for b in ("recency", "rfm_logistic", "bgnbd") if b in p]:
             diff, lo, hi = paired_bootstrap_auc(Y["test"], p["lightgbm"], p[base], n_boot=n_boot)
             comps.append({"task": task, "as_of": test.date().isoformat(), "model": "lightgbm", "baseline": base,
