@@ -31,7 +31,7 @@ bench: $(VENV)/.installed
 
 # Re-resolve the pinned versions (needs uv in .venv).
 lock: $(BIN)/uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra btyd --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra btyd --extra postgres --python-version 3.11 -o requirements.lock
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

@@ -65,3 +65,37 @@ def write_csv(directory: Path, table: str, rows: list[dict] | pd.DataFrame, **kw
 
 def need_shared(path: Path):
     return pytest.mark.skipif(not path.is_file(), reason=f"shared dataset not found: {path}")
+
+
+@pytest.fixture(scope="session")
+def synthetic_tables(synthetic_dir):
+    from repurchase.data.io import load_tables
+
+    return load_tables(synthetic_dir)[0]
+
+
+@pytest.fixture(scope="session")
+def score_config():
+    """Small training stacks for speed; a recall budget the small retailer fills."""
+    from repurchase.config import load_config
+
+    return load_config(overrides=[{"models": {"train_dates": 4, "timing_horizons_days": [7]},
+                                   "scoring": {"recall": {"budget_contacts": 150}}}])
+
+
+@pytest.fixture(scope="session")
+def bundles_dir(tmp_path_factory, synthetic_tables, score_config):
+    """Champion bundles (need 30 d, timing 7 d, churn 90 d) trained once, without MLflow."""
+    from repurchase.models.train import train
+
+    out = tmp_path_factory.mktemp("bundles")
+    for task, horizon in (("next_purchase", 30), ("next_purchase", 7), ("churn", 90)):
+        r = train(synthetic_tables, task, horizon, score_config, models_dir=out, track=False)
+        assert r.promoted, r.reason
+    return out
+
+
+@pytest.fixture(scope="session")
+def score_as_of(synthetic_tables) -> str:
+    """The day after the last order: scoring 'this morning'."""
+    return (synthetic_tables.orders["order_ts"].max() + pd.Timedelta(days=1)).date().isoformat()

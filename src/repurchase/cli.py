@@ -274,6 +274,54 @@ def train(data_dir, task, horizon, holdout, models_dir, no_mlflow, tolerant, con
         click.echo(f"MLflow tracking store: {masked_uri()}  (look at the runs: mlflow ui --backend-store-uri {masked_uri()})")
 
 
+@cli.command()
+@click.argument("data_dir", type=click.Path())
+@click.option("--as-of", "as_of", required=True, help="Scoring date T (local midnight): features use data strictly before it.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for the lists (replaced whole).")
+@click.option("--models", "models_src", default="mlflow", show_default=True,
+              help="'mlflow' (champions from the registry) or a directory of model bundles, e.g. models.")
+@click.option("--db", default=None, help="SQLAlchemy URL for crm_customer_scores, e.g. sqlite:///crm.db "
+              "[$REPURCHASE_DB_URL]; a password comes from $REPURCHASE_DB_PASSWORD.")
+@click.option("--tolerant", is_flag=True, default=None, help="Skip rows with row-level problems (counted).")
+@config_options
+def score(data_dir, as_of, out, models_src, db, tolerant, config_path, profile, overrides):
+    """Write the need list and the recall list (files, and a SQL table with --db)."""
+    from repurchase.data.io import load_tables
+    from repurchase.export.crm import mask, resolve_url, write_crm_table, write_list_files
+    from repurchase.scoring import load_models
+    from repurchase.scoring import score as run_score
+
+    cfg = _config(config_path, profile, overrides)
+    t0 = time.perf_counter()
+    tables, _ = load_tables(data_dir, cfg.data, tolerant=tolerant)
+    models = load_models(models_src, cfg)
+    result = run_score(tables, as_of, models, cfg, progress=True)
+    url = resolve_url(db)
+    paths = write_list_files(result.need, result.recall, result.summary, out)
+    if url:
+        written = write_crm_table([result.need, result.recall], url)
+        paths["database"] = f"{mask(url)} table crm_customer_scores ({sum(written.values()):,} rows replaced)"
+    click.echo(format_summary(result.summary))
+    click.echo(f"({time.perf_counter() - t0:.1f}s)")
+    _echo_paths(f"Wrote {out}:", paths)
+
+
+def format_summary(s: dict) -> str:
+    """The printed summary of a scoring run."""
+    n, r = s["need"], s["recall"]
+    lines = [f"Scored {s['customers_scored']:,} customers as of {s['as_of']} with "
+             + ", ".join(f"{k}: {v}" for k, v in s["models"].items()),
+             f"need list:   {n['rows']:,} rows ({n['contacted']:,} to contact, {n['control']:,} control); "
+             f"bands {n['bands']}; expected buyers among those contacted {n['expected_buyers_contacted']:,}",
+             "             excluded: " + ", ".join(f"{k} {v:,}" for k, v in n["excluded"].items()),
+             f"recall list: {r['rows']:,} rows ({r['contacted']:,} to contact, {r['control']:,} control); "
+             f"bands {r['bands']}; value at risk {r['value_at_risk']:,.0f}",
+             f"             expected recovered revenue {r['expected_recovered_revenue']:,.0f} for cost "
+             f"{r['cost']:,.0f}: ROI {r['roi'] if r['roi'] is not None else 'n/a'}",
+             "             excluded: " + ", ".join(f"{k} {v:,}" for k, v in r["excluded"].items())]
+    return "\n".join(lines)
+
+
 class pd_display:
     """Wide, untruncated pandas printing for the catalog."""
 

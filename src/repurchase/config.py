@@ -165,6 +165,106 @@ class ModelConfig(_Strict):
     init_from: str | None = None
     #: MLflow experiment name
     experiment: str = "repurchase"
+    #: the need model's horizon H: a purchase in [T, T + H)
+    next_purchase_horizon_days: int = Field(30, ge=1)
+    #: churn: no purchase in [T, T + C)
+    churn_horizon_days: int = Field(90, ge=1)
+    #: extra next-purchase horizons trained for timing (expected purchase date); each is its own
+    #: registered model, e.g. repurchase-next-purchase-7d
+    timing_horizons_days: list[int] = Field(default_factory=lambda: [7, 14])
+
+    @field_validator("timing_horizons_days")
+    @classmethod
+    def _timing_sorted(cls, value: list[int]) -> list[int]:
+        if any(v <= 0 for v in value):
+            raise ValueError("timing horizons must be positive numbers of days")
+        return sorted(set(value))
+
+
+Band = Literal["high", "medium", "low"]
+
+
+class BandThresholds(_Strict):
+    """A score at or above ``high`` is high, at or above ``medium`` medium, else low."""
+
+    high: float = Field(0.5, ge=0, le=1)
+    medium: float = Field(0.2, ge=0, le=1)
+
+
+class OfferTier(_Strict):
+    """One offer; a list row takes the first tier matching its list, RFM segment and band."""
+
+    name: str
+    #: coupon depth in percent of the order (0 = a reminder without a discount)
+    discount_pct: float = Field(0.0, ge=0, le=100)
+    #: days the coupon is valid (the clock that makes customers act now)
+    expiry_days: int = Field(7, ge=0)
+    lists: list[Literal["need", "recall"]] = Field(default_factory=lambda: ["need", "recall"])
+    #: RFM codes (e.g. "001") or segment labels; None matches any
+    segments: list[str] | None = None
+    bands: list[Band] | None = None
+
+
+def _default_offers() -> list[OfferTier]:
+    # the stepped 50% / 40% / 30% discounts of domain.md: deepest where most value is at risk
+    return [
+        OfferTier(name="recall_50pct_7d", discount_pct=50, expiry_days=7, lists=["recall"], bands=["high"]),
+        OfferTier(name="recall_40pct_7d", discount_pct=40, expiry_days=7, lists=["recall"], bands=["medium"]),
+        OfferTier(name="recall_30pct_7d", discount_pct=30, expiry_days=7, lists=["recall"]),
+        OfferTier(name="need_reminder", discount_pct=0, expiry_days=0, lists=["need"], bands=["high"]),
+        OfferTier(name="need_10pct_7d", discount_pct=10, expiry_days=7, lists=["need"]),
+    ]
+
+
+class NeedListConfig(_Strict):
+    """The need list: who will buy again soon."""
+
+    #: customers below this purchase probability are not listed
+    min_probability: float = Field(0.05, ge=0, le=1)
+    #: a customer whose due ratio (days since last order / typical gap) is below this has just
+    #: bought and is not pushed (the presale lesson); None disables the rule
+    min_due_ratio: float | None = Field(0.5, ge=0)
+    #: at most this many rows (None: everyone above min_probability)
+    max_rows: int | None = Field(None, ge=1)
+    bands: BandThresholds = BandThresholds(high=0.5, medium=0.2)
+    #: categories per row in top_categories
+    top_categories: int = Field(3, ge=1, le=10)
+
+
+class RecallListConfig(_Strict):
+    """The recall list: valuable customers slipping away, ranked by value at risk, cut at a budget."""
+
+    min_churn_probability: float = Field(0.5, ge=0, le=1)
+    #: expected spend over the next period must be at least this (the value floor)
+    min_value: float = Field(0.0, ge=0)
+    #: expected spend over the next period = spend in this many days before T, scaled to the period
+    value_window_days: int = Field(365, ge=1)
+    #: the "next period" of the expected spend (default: the churn horizon)
+    period_days: int | None = Field(None, ge=1)
+    #: the budget as a number of contacts ...
+    budget_contacts: int | None = Field(1000, ge=0)
+    #: ... and/or as money: contact cost plus the offer's expected cost per contacted customer
+    budget_money: float | None = Field(None, ge=0)
+    contact_cost: float = Field(1.0, ge=0)
+    #: expected share of contacted at-risk customers who come back (for expected gain and ROI)
+    response_rate: float = Field(0.2, ge=0, le=1)
+    bands: BandThresholds = BandThresholds(high=0.8, medium=0.65)
+
+
+class ScoringConfig(_Strict):
+    """Scoring and the two lists."""
+
+    need: NeedListConfig = NeedListConfig()
+    recall: RecallListConfig = RecallListConfig()
+    offers: list[OfferTier] = Field(default_factory=_default_offers)
+    #: share of each list held out as a control group (not to be contacted), stratified by band
+    control_share: float = Field(0.1, ge=0, lt=1)
+    control_seed: int = 20261122
+    #: customers contacted within this many days before T (from ``contacts``) are excluded
+    exclude_contacted_days: int = Field(7, ge=0)
+    #: a customer needs this many orders and events with a time of day before their own best
+    #: contact hour is used; else the store's peak, else the population's
+    min_touches_for_hour: int = Field(3, ge=1)
 
 
 class Config(_Strict):
@@ -173,6 +273,7 @@ class Config(_Strict):
     metrics: MetricsConfig = MetricsConfig()
     features: FeatureConfig = FeatureConfig()
     models: ModelConfig = ModelConfig()
+    scoring: ScoringConfig = ScoringConfig()
 
 
 def check_timezone(name: str) -> str:

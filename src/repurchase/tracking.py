@@ -7,6 +7,7 @@ only the config's public fields and the data fingerprint are logged.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import pandas as pd
 log = logging.getLogger(__name__)
 
 CHAMPION = "champion"
+MANIFEST = "manifest.json"
 #: MLflow 3 stores sklearn models with skops (not pickle) and loads only types declared trusted:
 #: ours, and the LightGBM objects inside it
 SKOPS_TRUSTED = ["collections.OrderedDict", "lightgbm.basic.Booster", "lightgbm.sklearn.LGBMClassifier",
@@ -61,6 +63,7 @@ def log_training(
     tags: Mapping[str, str],
     artifacts: Mapping[str, Path],
     config: Mapping[str, Any],
+    manifest: Mapping[str, Any] | None = None,
 ) -> TrackedModel:
     """Log one training run (params, metrics, config, artifacts, the model with its signature and
     an input example) and register the model as a new version."""
@@ -71,6 +74,8 @@ def log_training(
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if pd.notna(v)})
         mlflow.set_tags(dict(tags))
         mlflow.log_dict(dict(config), "config.json")
+        if manifest is not None:  # what scoring needs besides the model: features, pinned config
+            mlflow.log_dict(json.loads(json.dumps(dict(manifest), default=str)), MANIFEST)
         for name, path in artifacts.items():
             mlflow.log_artifact(str(path), artifact_path=name)
         example = X_example.head(5)
@@ -95,6 +100,23 @@ def champion_version(registered_name: str) -> str | None:
 
 def load_version(registered_name: str, version: str):
     return _mlflow().sklearn.load_model(f"models:/{registered_name}/{version}")
+
+
+def load_champion(registered_name: str) -> tuple[Any, dict, str] | None:
+    """The champion's model, its training manifest and version, or None when there is none."""
+    version = champion_version(registered_name)
+    if version is None:
+        return None
+    mlflow = _mlflow()
+    mv = mlflow.MlflowClient().get_model_version(registered_name, version)
+    try:
+        manifest = mlflow.artifacts.load_dict(f"runs:/{mv.run_id}/{MANIFEST}")
+    except Exception as exc:  # noqa: BLE001 - MlflowException / OSError: a run from before manifests
+        from repurchase.errors import RepurchaseError
+
+        raise RepurchaseError(f"{registered_name} v{version} (run {mv.run_id}) has no {MANIFEST}: retrain it "
+                              f"with this version of repurchase ({exc})") from exc
+    return load_version(registered_name, version), manifest, version
 
 
 def set_champion(registered_name: str, version: str, reason: str) -> None:

@@ -36,7 +36,31 @@ RHYTHM_INPUTS = ("days_since_last_order", "orders_90d")
 #: non-numeric descriptive columns added next to the features
 LABEL_COLUMNS = ["rfm_segment"]
 
-__all__ = ["CATALOG", "GROUPS", "KEYS", "build_features", "catalog_frame", "feature_columns", "lookup", "markdown"]
+__all__ = ["CATALOG", "GROUPS", "KEYS", "build_features", "catalog_frame", "feature_columns", "lookup", "markdown",
+           "pin_feature_config"]
+
+
+def pin_feature_config(tables: Tables, as_of: AsOf, config: FeatureConfig | None = None) -> FeatureConfig:
+    """``config`` with the data-driven choices fixed as they are at ``as_of``.
+
+    The categories and event types that get their own columns are ranked on data strictly before
+    the latest as-of date of a run. A model trained at T stores the pinned config so that scoring
+    at a later date builds exactly the same columns.
+    """
+    from repurchase.features.categories import category_lines, top_categories
+    from repurchase.features.engagement import counted_types
+    from repurchase.spine import as_of_timestamp
+
+    config = config or FeatureConfig()
+    index = CustomerIndex.from_tables(tables, include_events=config.include_non_buyers)
+    t = epoch_seconds(pd.Series([as_of_timestamp(as_of, tables.timezone)]))
+    ctx = FeatureContext(tables, index, np.array([index.n_codes - 1]), t, config)
+    update = {}
+    if "categories" in config.groups and config.categories is None and category_lines(ctx) is not None:
+        update["categories"] = top_categories(ctx)
+    if "engagement" in config.groups and config.event_types is None and tables.events is not None:
+        update["event_types"] = counted_types(ctx)
+    return config.model_copy(update=update)
 
 
 def feature_columns(frame: pd.DataFrame) -> list[str]:

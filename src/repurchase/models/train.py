@@ -12,7 +12,7 @@ import pandas as pd
 
 from repurchase.config import Config
 from repurchase.errors import DataError, RepurchaseError
-from repurchase.features import feature_columns
+from repurchase.features import feature_columns, pin_feature_config
 from repurchase.labels import data_end
 from repurchase.models.backtest import Task, backtest
 from repurchase.models.bundle import load_bundle, save_bundle
@@ -25,6 +25,20 @@ from repurchase.spine import AsOf, as_of_timestamp, shift_days
 log = logging.getLogger(__name__)
 
 REGISTERED = {"next_purchase": "repurchase-next-purchase", "churn": "repurchase-churn"}
+
+
+def main_horizon(task: Task, config: Config) -> int:
+    return config.models.next_purchase_horizon_days if task == "next_purchase" else config.models.churn_horizon_days
+
+
+def registered_name(task: Task, horizon_days: int, config: Config) -> str:
+    """``repurchase-next-purchase`` at the configured horizon, ``...-7d`` for a timing horizon."""
+    base = REGISTERED[task]
+    return base if horizon_days == main_horizon(task, config) else f"{base}-{horizon_days}d"
+
+
+def bundle_name(task: Task, horizon_days: int) -> str:
+    return f"{task}_{horizon_days}d"
 
 
 def latest_holdout(tables: Tables, horizon_days: int) -> pd.Timestamp:
@@ -101,21 +115,23 @@ def train(
 ) -> TrainResult:
     """Train one task at ``holdout`` (default: the latest complete date) and promote by the gate."""
     hold = as_of_timestamp(holdout, tables.timezone) if holdout is not None else latest_holdout(tables, horizon_days)
+    # the categories / event types with their own columns, fixed as at the holdout: scoring reuses them
+    pinned = pin_feature_config(tables, hold, config.features)
     result = backtest(tables, task, horizon_days, [hold], n_train=config.models.train_dates,
-                      active_days=config.models.active_days, feature_config=config.features, keep_holdout=True,
+                      active_days=config.models.active_days, feature_config=pinned, keep_holdout=True,
                       model=RepurchaseClassifier(init_from=config.models.init_from))
     key = hold.date().isoformat()
     model, rows = result.models[key], result.holdout[key]
     X_hold, y_hold = rows[feature_columns(rows)], result.scores[key]["y"].to_numpy()
-    name = REGISTERED[task]
-    bundle_dir = Path(models_dir) / f"{task}_{horizon_days}d"
+    name = registered_name(task, horizon_days, config)
+    bundle_dir = Path(models_dir) / bundle_name(task, horizon_days)
     report_dir = report_dir or Path(models_dir) / "reports" / f"{task}_{horizon_days}d_{key}"
     files = write_backtest_report(result, report_dir, title=f"Training {task}, {horizon_days}-day horizon, holdout {key}")
     manifest = {"task": task, "horizon_days": horizon_days, "holdout": key, **result.dates[key],
                 "features": list(X_hold.columns), "dtypes": {c: str(t) for c, t in X_hold.dtypes.items()},
                 "metrics": result.metrics.set_index("model")[["auc", "pr_auc", "brier", "ece", "lift_top_decile"]].to_dict("index"),
                 "calibration": model.calibration_, "trees": model.best_iteration_, "data": fingerprint(tables),
-                "features_config": config.features.model_dump(mode="json")}
+                "active_days": config.models.active_days, "features_config": pinned.model_dump(mode="json")}
 
     tracked = None
     if track:
@@ -136,7 +152,7 @@ def train(
                      **{f"baseline_{r.model}_auc": r.auc for r in result.metrics.itertuples() if r.model != "lightgbm"},
                      "best_iteration": model.best_iteration_},
             tags={"task": task, "data_orders_sha256": manifest["data"]["orders_sha256"]},
-            artifacts={"report": files["report"].parent}, config={"features": manifest["features_config"],
+            artifacts={"report": files["report"].parent}, manifest=manifest, config={"features": manifest["features_config"],
                                                                   "models": config.models.model_dump(), "data_fingerprint": manifest["data"],
                                                                   "feature_names": manifest["features"]},
         )
@@ -168,4 +184,5 @@ def describe(r: TrainResult) -> str:
     return f"{r.task} ({r.horizon_days} d, holdout {r.holdout}): {where}, {status}: {r.reason}. Bundle: {r.bundle}"
 
 
-__all__ = ["REGISTERED", "TrainResult", "describe", "fingerprint", "latest_holdout", "train"]
+__all__ = ["REGISTERED", "TrainResult", "bundle_name", "describe", "fingerprint", "latest_holdout", "main_horizon",
+           "registered_name", "train"]

@@ -1,0 +1,191 @@
+"""Export for the CRM: the lists as files (CSV with a BOM so Excel reads Chinese text, and
+Parquet), and as rows of one SQL table written in one transaction.
+
+Files: the whole output directory is replaced atomically, so a crash leaves the previous lists.
+SQL: each (as_of, list) written replaces that partition's rows inside one transaction, so a rerun
+replaces rather than duplicates and a failed load leaves the previous rows untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from repurchase._io import atomic_dir
+from repurchase.errors import RepurchaseError
+
+log = logging.getLogger(__name__)
+
+#: bump when the columns of crm_customer_scores change; stored on every row
+SCHEMA_VERSION = 1
+TABLE = "crm_customer_scores"
+TAGS_VIEW = "crm_customer_tags"
+PASSWORD_ENV = "REPURCHASE_DB_PASSWORD"
+URL_ENV = "REPURCHASE_DB_URL"
+SUMMARY_FILE = "summary.json"
+
+
+def write_list_files(need: pd.DataFrame, recall: pd.DataFrame, summary: dict, out: str | Path,
+                     plot: bool = True) -> dict[str, Path]:
+    """Write both lists (CSV UTF-8 with BOM, Parquet), ``summary.json`` and a score plot.
+
+    ``out`` is replaced whole and atomically; an existing non-empty directory that is not a
+    previous scoring output is refused rather than replaced.
+    """
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / SUMMARY_FILE).is_file())):
+        raise RepurchaseError(f"--out {out} exists and is not a previous scoring output (no {SUMMARY_FILE}); "
+                              "give a new or empty directory")
+    names = {}
+    with atomic_dir(out) as tmp:
+        for name, frame in (("need_list", need), ("recall_list", recall)):
+            frame.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
+            frame.to_parquet(tmp / f"{name}.parquet", index=False)
+            names[f"{name} (csv)"] = out / f"{name}.csv"
+            names[f"{name} (parquet)"] = out / f"{name}.parquet"
+        (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        names["summary"] = out / SUMMARY_FILE
+        if plot:
+            _plot_scores(need, recall, tmp / "score_distribution.png")
+            names["score plot"] = out / "score_distribution.png"
+    return names
+
+
+def _plot_scores(need: pd.DataFrame, recall: pd.DataFrame, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    colors = {"high": "#c0392b", "medium": "#e67e22", "low": "#7f8c8d"}
+    for ax, frame, title in ((axes[0], need, "need list: P(purchase in horizon)"),
+                             (axes[1], recall, "recall list: P(churn)")):
+        bins = np.linspace(0, 1, 41)
+        for band in ("low", "medium", "high"):
+            s = frame.loc[frame["band"] == band, "score"]
+            if len(s):
+                ax.hist(s, bins=bins, alpha=0.75, color=colors[band], label=f"{band} ({len(s):,})")
+        ax.set_title(title)
+        ax.set_xlabel("score")
+        ax.set_ylabel("customers")
+        if len(frame):
+            ax.legend(title="band")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def resolve_url(url: str | None) -> str | None:
+    """The database URL: ``url``, else ``$REPURCHASE_DB_URL``; a password is taken from
+    ``$REPURCHASE_DB_PASSWORD`` when the URL names a user but no password."""
+    url = url or os.environ.get(URL_ENV)
+    if not url:
+        return None
+    from sqlalchemy.engine import make_url
+
+    try:
+        u = make_url(url)
+    except Exception as exc:  # noqa: BLE001 - sqlalchemy.exc.ArgumentError
+        raise RepurchaseError(f"database URL is not valid: {mask(url)} ({type(exc).__name__})") from None
+    if u.username and u.password is None and os.environ.get(PASSWORD_ENV):
+        u = u.set(password=os.environ[PASSWORD_ENV])
+    return u.render_as_string(hide_password=False)
+
+
+def mask(url: str) -> str:
+    """The URL with its password replaced by ***, for logs and messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - unparseable: hide everything after the scheme
+        return url.split("://", 1)[0] + "://***"
+
+
+def _table(metadata):
+    from sqlalchemy import Boolean, Column, Date, Float, Integer, String, Table, Text
+
+    return Table(
+        TABLE, metadata,
+        Column("as_of", Date, primary_key=True),
+        Column("list", String(16), primary_key=True),
+        Column("customer_id", String(128), primary_key=True),
+        Column("schema_version", Integer, nullable=False),
+        Column("rank", Integer, nullable=False),
+        Column("score", Float, nullable=False),
+        Column("band", String(8), nullable=False),
+        Column("rfm_code", String(3), nullable=False),
+        Column("rfm_segment", String(64), nullable=False),
+        Column("offer", String(64), nullable=False),
+        Column("reasons", Text, nullable=False),
+        Column("best_contact_hour", Integer, nullable=False),
+        Column("control_group", Boolean, nullable=False),
+        Column("model_version", String(128), nullable=False),
+        Column("expected_purchase_date", Date),
+        Column("top_categories", Text),
+        Column("top_category_1", String(128)),
+        Column("top_category_2", String(128)),
+        Column("top_category_3", String(128)),
+        Column("value_at_risk", Float),
+        Column("expected_gain", Float),
+    )
+
+
+def _tags_view_sql(dialect: str) -> str:
+    parts = [f"SELECT as_of, customer_id, list, 'rfm_segment' AS tag_group, rfm_segment AS tag FROM {TABLE}",
+             f"SELECT as_of, customer_id, list, 'band' AS tag_group, list || ':' || band AS tag FROM {TABLE}"]
+    parts += [f"SELECT as_of, customer_id, list, 'due_category' AS tag_group, top_category_{i} AS tag FROM {TABLE} "
+              f"WHERE top_category_{i} IS NOT NULL" for i in (1, 2, 3)]
+    head = f"CREATE VIEW IF NOT EXISTS {TAGS_VIEW}" if dialect == "sqlite" else f"CREATE OR REPLACE VIEW {TAGS_VIEW}"
+    return head + " AS\n" + "\nUNION ALL\n".join(parts)
+
+
+def _records(frame: pd.DataFrame, columns: Iterable[str]) -> list[dict]:
+    f = frame.reindex(columns=list(columns))
+    f = f.astype(object).where(pd.notna(f), None)
+    return f.to_dict("records")
+
+
+def write_crm_table(frames: Iterable[pd.DataFrame], url: str, chunk: int = 20_000) -> dict[str, int]:
+    """Replace the rows of each (as_of, list) in ``crm_customer_scores`` in one transaction.
+
+    Creates the table and the ``crm_customer_tags`` view when missing. Returns rows written per
+    list. On any error nothing is committed and the previous rows stay.
+    """
+    from sqlalchemy import MetaData, create_engine, delete, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    frames = [f for f in frames]
+    engine = create_engine(url)
+    metadata = MetaData()
+    table = _table(metadata)
+    columns = [c.name for c in table.columns]
+    written: dict[str, int] = {}
+    try:
+        with engine.begin() as conn:  # one transaction: commit on success, roll back on any error
+            metadata.create_all(conn, checkfirst=True)
+            conn.execute(text(_tags_view_sql(engine.dialect.name)))
+            for frame in frames:
+                if frame.empty:
+                    continue
+                f = frame.assign(schema_version=SCHEMA_VERSION)
+                for (as_of, name), _ in f.groupby(["as_of", "list"], sort=True):
+                    conn.execute(delete(table).where(table.c.as_of == as_of, table.c.list == name))
+                records = _records(f, columns)
+                for start in range(0, len(records), chunk):
+                    conn.execute(table.insert(), records[start:start + chunk])
+                for name, n in f["list"].value_counts().items():
+                    written[name] = written.get(name, 0) + int(n)
+    except SQLAlchemyError as exc:
+        raise RepurchaseError(f"writing {TABLE} to {mask(url)} failed and was rolled back, the previous rows are "
+                              f"unchanged: {type(exc).__name__}: {str(exc.orig if hasattr(exc, 'orig') and exc.orig else exc).splitlines()[0]}") from None
+    finally:
+        engine.dispose()
+    return written

@@ -1,0 +1,240 @@
+"""Scoring at one as-of date: features through the training code path, the champion models,
+and the two lists (need and recall) with every column the CRM imports."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from repurchase.config import Config
+from repurchase.errors import DataError
+from repurchase.features import build_features, feature_columns
+from repurchase.features._timeline import epoch_seconds
+from repurchase.models.lgbm import check_feature_names
+from repurchase.schema import Tables
+from repurchase.scoring.categories import due_categories
+from repurchase.scoring.contact_time import best_contact_hour
+from repurchase.scoring.explain import reasons
+from repurchase.scoring.lists import (LIST_COLUMNS, assign_offers, bands, budget_cut, control_flags, exclusions,
+                                      rank_order)
+from repurchase.scoring.models import ScoringModel, ScoringModels
+from repurchase.scoring.timing import expected_purchase_days
+from repurchase.segments import code_to_str
+from repurchase.spine import AsOf, as_of_timestamp, shift_days
+
+log = logging.getLogger(__name__)
+
+NEED_EXTRA = ["expected_purchase_date", "top_categories", "top_category_1", "top_category_2", "top_category_3",
+              "offer_discount_pct", "offer_expiry_days", "contact_hour_source"]
+RECALL_EXTRA = ["expected_spend", "value_at_risk", "contact_cost", "offer_cost", "expected_gain",
+                "offer_discount_pct", "offer_expiry_days", "contact_hour_source"]
+
+
+@dataclass
+class ScoreResult:
+    """The two lists, the per-customer scores behind them and a summary."""
+
+    as_of: pd.Timestamp
+    need: pd.DataFrame
+    recall: pd.DataFrame
+    scores: pd.DataFrame
+    summary: dict
+    timings_s: dict = field(default_factory=dict)
+
+
+def _predict(m: ScoringModel, feats: pd.DataFrame) -> np.ndarray:
+    X = feats[feature_columns(feats)]
+    try:
+        check_feature_names(m.features, X, m.dtypes)
+    except DataError as exc:
+        raise DataError(f"{m.version} ({m.task}, {m.horizon_days} d): {exc} Retrain the model on this data, "
+                        "or score data with the columns it was trained on.") from exc
+    return m.model.predict_proba(X[m.features])[:, 1]
+
+
+def _spend_in(tables: Tables, ids: pd.Series, as_of: pd.Timestamp, days: int) -> np.ndarray:
+    """Paid spend of each customer in [T - days, T)."""
+    o = tables.paid_orders(["customer_id", "order_ts", "amount"])
+    ts = epoch_seconds(o["order_ts"])
+    t = epoch_seconds(pd.Series([as_of]))[0]
+    since = epoch_seconds(pd.Series([shift_days(as_of, -days)]))[0]
+    o = o.loc[(ts >= since) & (ts < t)]
+    return o.groupby("customer_id")["amount"].sum().reindex(ids.to_numpy()).fillna(0.0).to_numpy(float)
+
+
+def _frame(base: pd.DataFrame, rows: np.ndarray, list_name: str, score: np.ndarray, band: np.ndarray,
+           control: np.ndarray, version: str) -> pd.DataFrame:
+    b = base.iloc[rows].reset_index(drop=True)
+    return pd.DataFrame({
+        "customer_id": b["customer_id"], "as_of": b["as_of"], "list": list_name,
+        "rank": np.arange(1, len(rows) + 1, dtype=np.int64), "score": np.round(score, 6),
+        "band": band, "rfm_code": b["rfm_code"], "rfm_segment": b["rfm_segment"],
+        "control_group": control, "model_version": version,
+    })
+
+
+def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *, progress: bool = False) -> ScoreResult:
+    """Score every customer with an order before ``as_of`` and build both lists.
+
+    Parameters
+    ----------
+    tables : Tables
+        Validated tables.
+    as_of : date
+        The as-of date T (local midnight); features use data strictly before it.
+    models : ScoringModels
+        From :func:`repurchase.scoring.load_models`.
+    config : Config
+        ``scoring`` holds the list rules; ``models`` the horizons.
+    """
+    T = as_of_timestamp(as_of, tables.timezone)
+    sc = config.scoring
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    # features once per distinct (pinned) feature config: usually one build serves every model
+    built: dict[str, pd.DataFrame] = {}
+    probs: dict[str, np.ndarray] = {}
+    for m in models.all():
+        key = json.dumps(m.manifest["features_config"], sort_keys=True)
+        if key not in built:
+            built[key] = build_features(tables, [T], config=m.feature_config, progress=progress)
+        feats = built[key]
+        first = next(iter(built.values()))
+        if not feats["customer_id"].equals(first["customer_id"]):
+            raise DataError("the models were trained with different spines (features.include_non_buyers); retrain them alike")
+        probs[f"{m.task}_{m.horizon_days}"] = _predict(m, feats)
+    timings["features_and_models"] = time.perf_counter() - t0
+    if not built or len(first) == 0:
+        raise DataError(f"no customer has a paid order before {T.date()}: nothing to score")
+
+    need_feats = built[json.dumps(models.need.manifest["features_config"], sort_keys=True)]
+    churn_feats = built[json.dumps(models.churn.manifest["features_config"], sort_keys=True)]
+    ids = first["customer_id"].reset_index(drop=True)
+    base = pd.DataFrame({
+        "customer_id": ids, "as_of": T.date(),
+        "rfm_code": code_to_str(first["rfm_code"].to_numpy()).to_numpy(),
+        "rfm_segment": first["rfm_segment"].to_numpy(),
+    })
+    p_need = probs[f"next_purchase_{models.need.horizon_days}"]
+    p_churn = probs[f"churn_{models.churn.horizon_days}"]
+    excl = exclusions(tables, ids, T, sc.exclude_contacted_days)
+    t0 = time.perf_counter()
+    hours = best_contact_hour(tables, ids, T, sc.min_touches_for_hour)
+    base = pd.concat([base, hours], axis=1)
+    timings["contact_hours"] = time.perf_counter() - t0
+    excluded = excl["do_not_contact"].to_numpy() | excl["recently_contacted"].to_numpy()
+
+    # ---- the need list
+    t0 = time.perf_counter()
+    nc = sc.need
+    due = need_feats["due_ratio"].to_numpy(float) if "due_ratio" in need_feats.columns else np.full(len(ids), np.nan)
+    not_due = np.zeros(len(ids), bool) if nc.min_due_ratio is None else (np.nan_to_num(due, nan=np.inf) < nc.min_due_ratio)
+    above = p_need >= nc.min_probability
+    eligible = above & ~not_due & ~excluded
+    order = rank_order(p_need, ids)
+    order = order[eligible[order]]
+    n_band = bands(p_need[order], nc.bands)
+    n_ctrl = control_flags(n_band, sc.control_share, sc.control_seed)
+    keep = budget_cut(np.ones(len(order)), n_ctrl, contacts=nc.max_rows) if nc.max_rows is not None else len(order)
+    rows, n_band, n_ctrl = order[:keep], n_band[:keep], n_ctrl[:keep]
+    need = _frame(base, rows, "need", p_need[rows], n_band, n_ctrl, models.need.version)
+    offers = assign_offers("need", need["rfm_code"], need["rfm_segment"], n_band, sc.offers)
+    X_need = need_feats[models.need.features]
+    need["offer"] = offers["offer"]
+    need["reasons"] = reasons(models.need.model, X_need.iloc[rows]).to_numpy() if len(rows) else []
+    need["best_contact_hour"] = base["best_contact_hour"].to_numpy()[rows]
+    horizon_probs = {m.horizon_days: probs[f"next_purchase_{m.horizon_days}"][rows] for m in [*models.timing, models.need]}
+    days = np.ceil(expected_purchase_days(horizon_probs)).astype(np.int64) if len(rows) else np.zeros(0, np.int64)
+    need["expected_purchase_date"] = [shift_days(T, int(d)).date() for d in days]
+    cats = due_categories(tables, need["customer_id"], T, p_need[rows], due_ratio=config.features.category_due_ratio,
+                          k=nc.top_categories)
+    for c in ["top_categories", "top_category_1", "top_category_2", "top_category_3"]:
+        need[c] = cats[c].to_numpy() if c in cats.columns else None
+    need["offer_discount_pct"] = offers["offer_discount_pct"].to_numpy()
+    need["offer_expiry_days"] = offers["offer_expiry_days"].to_numpy()
+    need["contact_hour_source"] = base["contact_hour_source"].to_numpy()[rows]
+    need = need[LIST_COLUMNS + NEED_EXTRA]
+    timings["need_list"] = time.perf_counter() - t0
+
+    # ---- the recall list
+    t0 = time.perf_counter()
+    rc = sc.recall
+    active_days = int(models.churn.manifest.get("active_days", config.models.active_days))
+    recency = first["days_since_last_order"].to_numpy(float)
+    active = recency < active_days
+    period = rc.period_days or models.churn.horizon_days
+    expected_spend = _spend_in(tables, ids, T, rc.value_window_days) * period / rc.value_window_days
+    value_at_risk = p_churn * expected_spend
+    r_eligible = active & (p_churn >= rc.min_churn_probability) & (expected_spend >= rc.min_value) & ~excluded
+    order = rank_order(value_at_risk, ids)
+    order = order[r_eligible[order]]
+    r_band = bands(p_churn[order], rc.bands)
+    r_offers = assign_offers("recall", base["rfm_code"].iloc[order], base["rfm_segment"].iloc[order], r_band, sc.offers)
+    aov = churn_feats["avg_order_value"].to_numpy(float)[order] if "avg_order_value" in churn_feats.columns else expected_spend[order]
+    # the discount is paid only by customers who come back and use it on their next order
+    offer_cost = rc.response_rate * r_offers["offer_discount_pct"].to_numpy() / 100 * np.nan_to_num(aov)
+    cost = rc.contact_cost + offer_cost
+    r_ctrl = control_flags(r_band, sc.control_share, sc.control_seed + 1)
+    keep = budget_cut(cost, r_ctrl, contacts=rc.budget_contacts, money=rc.budget_money)
+    rows = order[:keep]
+    recall = _frame(base, rows, "recall", p_churn[rows], r_band[:keep], r_ctrl[:keep], models.churn.version)
+    recall["offer"] = r_offers["offer"].to_numpy()[:keep]
+    recall["reasons"] = reasons(models.churn.model, churn_feats[models.churn.features].iloc[rows]).to_numpy() if len(rows) else []
+    recall["best_contact_hour"] = base["best_contact_hour"].to_numpy()[rows]
+    recall["expected_spend"] = np.round(expected_spend[rows], 2)
+    recall["value_at_risk"] = np.round(value_at_risk[rows], 2)
+    recall["contact_cost"] = np.where(r_ctrl[:keep], 0.0, rc.contact_cost)
+    recall["offer_cost"] = np.round(np.where(r_ctrl[:keep], 0.0, offer_cost[:keep]), 2)
+    recall["expected_gain"] = np.round(rc.response_rate * value_at_risk[rows] - cost[:keep], 2)
+    recall["offer_discount_pct"] = r_offers["offer_discount_pct"].to_numpy()[:keep]
+    recall["offer_expiry_days"] = r_offers["offer_expiry_days"].to_numpy()[:keep]
+    recall["contact_hour_source"] = base["contact_hour_source"].to_numpy()[rows]
+    recall = recall[LIST_COLUMNS + RECALL_EXTRA]
+    timings["recall_list"] = time.perf_counter() - t0
+
+    contacted = recall.loc[~recall["control_group"]]
+    spend = float(contacted["contact_cost"].sum() + contacted["offer_cost"].sum())
+    recovered = float((rc.response_rate * contacted["value_at_risk"]).sum())
+    summary = {
+        "as_of": str(T.date()),
+        "customers_scored": int(len(ids)),
+        "models": {m.task + f"_{m.horizon_days}d": m.version for m in models.all()},
+        "need": {
+            "rows": int(len(need)), "control": int(need["control_group"].sum()),
+            "contacted": int((~need["control_group"]).sum()),
+            "excluded": {"do_not_contact": int((above & excl["do_not_contact"].to_numpy()).sum()),
+                         "recently_contacted": int((above & excl["recently_contacted"].to_numpy()).sum()),
+                         "not_yet_due": int((above & not_due & ~excluded).sum()),
+                         "below_min_probability": int((~above).sum())},
+            "bands": need["band"].value_counts().to_dict(),
+            "expected_buyers": round(float(need["score"].sum()), 1),
+            "expected_buyers_contacted": round(float(need.loc[~need["control_group"], "score"].sum()), 1),
+        },
+        "recall": {
+            "rows": int(len(recall)), "control": int(recall["control_group"].sum()), "contacted": int(len(contacted)),
+            "excluded": {"do_not_contact": int((active & excl["do_not_contact"].to_numpy()).sum()),
+                         "recently_contacted": int((active & excl["recently_contacted"].to_numpy()).sum()),
+                         "not_active": int((~active).sum()),
+                         "below_churn_threshold": int((active & ~excluded & (p_churn < rc.min_churn_probability)).sum()),
+                         "below_value_floor": int((active & ~excluded & (p_churn >= rc.min_churn_probability)
+                                                   & (expected_spend < rc.min_value)).sum()),
+                         "over_budget": int(len(order) - keep)},
+            "bands": recall["band"].value_counts().to_dict(),
+            "value_at_risk": round(float(recall["value_at_risk"].sum()), 2),
+            "expected_recovered_revenue": round(recovered, 2),
+            "cost": round(spend, 2),
+            "roi": round((recovered - spend) / spend, 3) if spend > 0 else None,
+            "budget": {"contacts": rc.budget_contacts, "money": rc.budget_money},
+        },
+    }
+    scores = base[["customer_id"]].assign(p_need=p_need, p_churn=p_churn, active=active)
+    return ScoreResult(T, need, recall, scores, summary, timings)
+
+
+__all__ = ["ScoreResult", "score"]

@@ -1,0 +1,133 @@
+"""Scoring end to end on the synthetic retailer: list invariants, exclusions, determinism,
+feature-mismatch refusal."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from repurchase.config import load_config
+from repurchase.errors import DataError, RepurchaseError
+from repurchase.scoring import load_models, score
+from repurchase.scoring.lists import LIST_COLUMNS
+from repurchase.scoring.score import NEED_EXTRA, RECALL_EXTRA
+
+TYPES = {"customer_id": "string", "list": "string", "rank": "integer", "score": "floating", "band": "string",
+         "rfm_code": "string", "rfm_segment": "string", "offer": "string", "reasons": "string",
+         "best_contact_hour": "integer", "control_group": "boolean", "model_version": "string", "as_of": "date"}
+
+
+@pytest.fixture(scope="module")
+def models(bundles_dir, score_config):
+    return load_models(bundles_dir, score_config)
+
+
+@pytest.fixture(scope="module")
+def result(tables, score_as_of, models, score_config):
+    return score(tables, score_as_of, models, score_config)
+
+
+def test_every_column_with_its_type(result):
+    for frame, extra in ((result.need, NEED_EXTRA), (result.recall, RECALL_EXTRA)):
+        assert list(frame.columns) == LIST_COLUMNS + extra
+        assert len(frame) > 50
+        for col, kind in TYPES.items():
+            assert pd.api.types.infer_dtype(frame[col], skipna=False) == kind, col
+        assert frame["band"].isin(["high", "medium", "low"]).all()
+        assert frame["best_contact_hour"].between(0, 23).all()
+        assert frame["rfm_code"].str.fullmatch("[01]{3}").all()
+        assert (frame["reasons"].str.len() > 0).mean() > 0.95
+    assert result.need["expected_purchase_date"].map(type).eq(type(result.need["as_of"].iloc[0])).all()
+    assert (result.need["expected_purchase_date"] > result.need["as_of"]).all()
+    assert result.need["top_category_1"].notna().mean() > 0.9  # the synthetic shop has categories
+    assert result.need["top_categories"].str.contains(r"\((?:due|upgrade|related|next)\)").mean() > 0.9
+
+
+def test_lists_are_ranked(result):
+    need, recall = result.need, result.recall
+    for frame in (need, recall):
+        assert frame["rank"].tolist() == list(range(1, len(frame) + 1))
+        assert frame["customer_id"].is_unique
+    assert need["score"].is_monotonic_decreasing
+    assert recall["value_at_risk"].is_monotonic_decreasing
+    assert np.allclose(recall["value_at_risk"], recall["score"] * recall["expected_spend"], atol=0.02)
+
+
+def test_recall_rules_threshold_budget_and_gain(result, score_config):
+    rc = score_config.scoring.recall
+    recall = result.recall
+    assert (recall["score"] >= rc.min_churn_probability).all()
+    contacted = recall.loc[~recall["control_group"]]
+    assert len(contacted) == rc.budget_contacts  # enough candidates: the budget is used, never exceeded
+    assert result.summary["recall"]["excluded"]["over_budget"] > 0
+    gain = rc.response_rate * recall["value_at_risk"] - rc.contact_cost - recall["offer_cost"]
+    assert np.allclose(recall.loc[~recall["control_group"], "expected_gain"], gain[~recall["control_group"]], atol=0.02)
+    s = result.summary["recall"]
+    assert s["cost"] == pytest.approx(contacted["contact_cost"].sum() + contacted["offer_cost"].sum(), abs=0.05)
+
+
+def test_money_budget_is_never_exceeded(tables, score_as_of, models, score_config):
+    cfg = load_config(overrides=[score_config.model_dump(mode="json"),
+                                 {"scoring": {"recall": {"budget_contacts": None, "budget_money": 500.0}}}])
+    r = score(tables, score_as_of, models, cfg).recall
+    contacted = r.loc[~r["control_group"]]
+    assert 0 < contacted["contact_cost"].sum() + contacted["offer_cost"].sum() <= 500.0
+
+
+def test_control_share_within_tolerance_per_band_and_stable(result, tables, score_as_of, models, score_config):
+    for frame in (result.need, result.recall):
+        share = frame["control_group"].mean()
+        assert abs(share - 0.1) < 0.03
+        for _, g in frame.groupby("band"):
+            assert g["control_group"].sum() == pytest.approx(0.1 * len(g), abs=1)
+    again = score(tables, score_as_of, models, score_config)
+    pd.testing.assert_frame_equal(again.need, result.need)
+    pd.testing.assert_frame_equal(again.recall, result.recall)
+
+
+def test_just_bought_customers_are_not_pushed(result, tables, score_as_of, models, score_config):
+    from repurchase.features import build_features
+
+    feats = build_features(tables, [score_as_of], config=models.need.feature_config)
+    not_due = set(feats.loc[feats["due_ratio"] < score_config.scoring.need.min_due_ratio, "customer_id"])
+    assert not_due and not (not_due & set(result.need["customer_id"]))
+    assert result.summary["need"]["excluded"]["not_yet_due"] > 0
+
+
+def test_excluded_customers_are_absent_and_counted(tables, score_as_of, models, score_config, result):
+    listed = list(result.need["customer_id"][:20]) + list(result.recall["customer_id"][:20])
+    customers = tables.customers.assign(do_not_contact=tables.customers["customer_id"].isin(listed))
+    contacts = pd.DataFrame({"customer_id": list(result.recall["customer_id"][20:30]),
+                             "contacted_ts": pd.Timestamp(score_as_of, tz=tables.timezone) - pd.Timedelta(days=2),
+                             "control_group": False})
+    t2 = dataclasses.replace(tables, customers=customers, contacts=contacts)
+    r = score(t2, score_as_of, models, score_config)
+    banned = set(listed) | set(contacts["customer_id"])
+    assert not banned & set(r.need["customer_id"]) and not banned & set(r.recall["customer_id"])
+    assert r.summary["recall"]["excluded"]["recently_contacted"] == 10
+    assert r.summary["need"]["excluded"]["do_not_contact"] >= 20
+
+
+def test_a_feature_set_that_differs_from_training_is_refused(tables, score_as_of, models, score_config):
+    without_events = dataclasses.replace(tables, events=None)
+    with pytest.raises(DataError) as err:
+        score(without_events, score_as_of, models, score_config)
+    msg = str(err.value)
+    assert "differs from the one the model was trained on" in msg and "missing: " in msg
+    assert "days_since_last_engagement" in msg
+
+
+def test_missing_models_say_what_to_run(tmp_path, score_config):
+    with pytest.raises(RepurchaseError, match="repurchase train DATA_DIR --task next_purchase --horizon 30"):
+        load_models(tmp_path, score_config)
+
+
+def test_reasons_name_the_customers_own_numbers(result):
+    rows = result.recall.head(50)
+    text = " ".join(rows["reasons"])
+    assert any(w in text for w in ("no order for", "usual gap", "their usual gap", "no engagement for"))
+    # reasons are about this customer: at most a few rows share exactly the same text
+    assert rows["reasons"].nunique() > 40
