@@ -1,8 +1,8 @@
 """The demo job on the embedded synthetic retailer: generate -> validate -> metrics -> features ->
-backtest -> train both models, tracked in MLflow (./mlflow.db unless MLFLOW_TRACKING_URI is set).
+backtest -> train the models, tracked in MLflow (./mlflow.db unless MLFLOW_TRACKING_URI is set) ->
+score the champions -> need and recall lists as files and a SQLite CRM table.
 
-Wiring only: each step is a public package function (and a CLI subcommand). Later issues extend it
-with retrain -> score -> export.
+Wiring only: each step is a public package function (and a CLI subcommand).
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ from repurchase.data.io import write_parquet
 from repurchase.features import build_features
 from repurchase.models import backtest
 from repurchase.models.report import write_backtest_report
-from repurchase.models.train import describe, train
+from repurchase.models.train import describe, main_horizon, train
+from repurchase.export.crm import write_crm_table, write_list_files
+from repurchase.scoring import load_models, score
+from repurchase.cli import format_summary
 from repurchase.tracking import masked_uri
 from repurchase.spine import schedule
 from repurchase.cli import guarded
@@ -37,17 +40,17 @@ def run(out: Path, profile: str | None = "demo") -> dict[str, Path | str]:
     spec = SyntheticSpec(customers=g.customers, days=g.days, seed=g.seed, start=g.start, timezone=g.timezone)
     write_synthetic(data_dir, spec)
     where["synthetic data"] = data_dir
-    print(f"[1/6] generate: {spec.customers:,} customers, {spec.days} days ({time.perf_counter() - t0:.1f}s)")
+    print(f"[1/7] generate: {spec.customers:,} customers, {spec.days} days ({time.perf_counter() - t0:.1f}s)")
 
     t0 = time.perf_counter()
     tables, report = load_tables(data_dir, cfg.data)
-    print(f"[2/6] validate: {report.rows_kept['orders']:,} orders, "
+    print(f"[2/7] validate: {report.rows_kept['orders']:,} orders, "
           f"{sum(report.rows_kept.values()):,} rows in {len(report.rows_kept)} tables, "
           f"{sum(report.rejected.values())} rejected ({time.perf_counter() - t0:.1f}s)")
 
     t0 = time.perf_counter()
     rep = metrics_report(tables, metrics_dir, cfg.metrics.period, cfg.metrics.by)
-    print(f"[3/6] metrics: {len(rep.rates)} periods, {len(rep.cohorts)} cohorts ({time.perf_counter() - t0:.1f}s)")
+    print(f"[3/7] metrics: {len(rep.rates)} periods, {len(rep.cohorts)} cohorts ({time.perf_counter() - t0:.1f}s)")
     print(format_rates(rep.rates.tail(6)))
     where.update(rep.files)
 
@@ -58,7 +61,7 @@ def run(out: Path, profile: str | None = "demo") -> dict[str, Path | str]:
                      "monthly", tables.timezone)
     feats = build_features(tables, dates, config=cfg.features)
     features_path = write_parquet(feats, out / "features.parquet")
-    print(f"[4/6] features: {len(feats):,} rows (customer x as-of) x {feats.shape[1] - 2} columns, "
+    print(f"[4/7] features: {len(feats):,} rows (customer x as-of) x {feats.shape[1] - 2} columns, "
           f"{len(dates)} monthly as-of dates ({time.perf_counter() - t0:.1f}s)")
     where["features"] = features_path
 
@@ -67,17 +70,35 @@ def run(out: Path, profile: str | None = "demo") -> dict[str, Path | str]:
     test_date = dates[-2]  # its 30-day label window closes before the data ends
     result = backtest(tables, "next_purchase", 30, [test_date], n_train=6, feature_config=cfg.features, n_boot=200)
     files = write_backtest_report(result, out / "backtest", title="Demo backtest: next purchase within 30 days")
-    print(f"[5/6] backtest, next purchase in 30 days, as of {test_date.date()} ({time.perf_counter() - t0:.1f}s):")
+    print(f"[5/7] backtest, next purchase in 30 days, as of {test_date.date()} ({time.perf_counter() - t0:.1f}s):")
     print(result.metrics[["model", "n", "positive_rate", "auc", "pr_auc", "brier", "ece", "lift_top_decile"]].round(3).to_string(index=False))
     where["backtest report"] = files["report"]
 
-    # Train both models at the latest complete date, track them in MLflow, promote by the gate.
+    # Train at the latest complete date (need, its timing horizons, churn), track in MLflow, promote by the gate.
     t0 = time.perf_counter()
-    for task, horizon in (("next_purchase", 30), ("churn", 90)):
+    jobs = [("next_purchase", main_horizon("next_purchase", cfg))]
+    jobs += [("next_purchase", h) for h in cfg.models.timing_horizons_days if h != jobs[0][1]]
+    jobs += [("churn", main_horizon("churn", cfg))]
+    for task, horizon in jobs:
         r = train(tables, task, horizon, cfg, models_dir=out / "models")
-        print(f"[6/6] {describe(r)}")
-        where[f"{task} bundle"] = r.bundle
+        print(f"[6/7] {describe(r)}")
+        where[f"{task} {horizon}d bundle"] = r.bundle
     print(f"      ({time.perf_counter() - t0:.1f}s)")
+
+    # Score this morning (the day after the last order) with the champions from the registry.
+    t0 = time.perf_counter()
+    as_of = (last + pd.Timedelta(days=1)).date().isoformat()
+    result = score(tables, as_of, load_models("mlflow", cfg), cfg)
+    files = write_list_files(result.need, result.recall, result.summary, out / "lists")
+    db = f"sqlite:///{(out / 'crm.db').resolve()}"
+    written = write_crm_table([result.need, result.recall], db)
+    print(f"[7/7] score as of {as_of} ({time.perf_counter() - t0:.1f}s):")
+    print(format_summary(result.summary))
+    where["need list"] = files["need_list (csv)"]
+    where["recall list"] = files["recall_list (csv)"]
+    where["list summary"] = files["summary"]
+    where["score plot"] = files["score plot"]
+    where["CRM table"] = f"{db} crm_customer_scores ({sum(written.values()):,} rows), view crm_customer_tags"
     where["MLflow store"] = masked_uri()
     return where
 
@@ -95,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         return code
     print("\nWhere everything went:")
     for name, path in where.items():
-        print(f"  {name:<16} {path}")
+        print(f"  {name:<24} {path}")
     print(f"\nLook at the runs: .venv/bin/mlflow ui --backend-store-uri {masked_uri()}")
     print("Next: .venv/bin/repurchase --help")
     return 0

@@ -248,6 +248,9 @@ class RecallListConfig(_Strict):
     contact_cost: float = Field(1.0, ge=0)
     #: expected share of contacted at-risk customers who come back (for expected gain and ROI)
     response_rate: float = Field(0.2, ge=0, le=1)
+    #: leave out customers whose expected gain (recovered revenue - contact and offer cost) is
+    #: below this; None keeps everyone above the thresholds
+    min_expected_gain: float | None = 0.0
     bands: BandThresholds = BandThresholds(high=0.8, medium=0.65)
 
 

@@ -131,3 +131,12 @@ def test_reasons_name_the_customers_own_numbers(result):
     assert any(w in text for w in ("no order for", "usual gap", "their usual gap", "no engagement for"))
     # reasons are about this customer: at most a few rows share exactly the same text
     assert rows["reasons"].nunique() > 40
+
+
+def test_recall_rows_are_expected_to_pay_for_themselves(result, tables, score_as_of, models, score_config):
+    assert (result.recall["expected_gain"] >= 0).all()
+    cfg = load_config(overrides=[score_config.model_dump(mode="json"),
+                                 {"scoring": {"recall": {"contact_cost": 200.0}}}])
+    r = score(tables, score_as_of, models, cfg)
+    assert (r.recall["expected_gain"] >= 0).all() and len(r.recall) < len(result.recall)
+    assert r.summary["recall"]["excluded"]["expected_gain_too_low"] > 0

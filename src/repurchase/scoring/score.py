@@ -180,6 +180,13 @@ def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *,
     # the discount is paid only by customers who come back and use it on their next order
     offer_cost = rc.response_rate * r_offers["offer_discount_pct"].to_numpy() / 100 * np.nan_to_num(aov)
     cost = rc.contact_cost + offer_cost
+    gain = rc.response_rate * value_at_risk[order] - cost
+    no_gain = 0
+    if rc.min_expected_gain is not None:
+        ok = gain >= rc.min_expected_gain
+        no_gain = int((~ok).sum())
+        order, r_band, offer_cost, cost, gain = order[ok], r_band[ok], offer_cost[ok], cost[ok], gain[ok]
+        r_offers = r_offers.loc[ok].reset_index(drop=True)
     r_ctrl = control_flags(r_band, sc.control_share, sc.control_seed + 1)
     keep = budget_cut(cost, r_ctrl, contacts=rc.budget_contacts, money=rc.budget_money)
     rows = order[:keep]
@@ -191,7 +198,7 @@ def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *,
     recall["value_at_risk"] = np.round(value_at_risk[rows], 2)
     recall["contact_cost"] = np.where(r_ctrl[:keep], 0.0, rc.contact_cost)
     recall["offer_cost"] = np.round(np.where(r_ctrl[:keep], 0.0, offer_cost[:keep]), 2)
-    recall["expected_gain"] = np.round(rc.response_rate * value_at_risk[rows] - cost[:keep], 2)
+    recall["expected_gain"] = np.round(gain[:keep], 2)
     recall["offer_discount_pct"] = r_offers["offer_discount_pct"].to_numpy()[:keep]
     recall["offer_expiry_days"] = r_offers["offer_expiry_days"].to_numpy()[:keep]
     recall["contact_hour_source"] = base["contact_hour_source"].to_numpy()[rows]
@@ -224,6 +231,7 @@ def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *,
                          "below_churn_threshold": int((active & ~excluded & (p_churn < rc.min_churn_probability)).sum()),
                          "below_value_floor": int((active & ~excluded & (p_churn >= rc.min_churn_probability)
                                                    & (expected_spend < rc.min_value)).sum()),
+                         "expected_gain_too_low": no_gain,
                          "over_budget": int(len(order) - keep)},
             "bands": recall["band"].value_counts().to_dict(),
             "value_at_risk": round(float(recall["value_at_risk"].sum()), 2),
