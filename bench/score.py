@@ -45,12 +45,13 @@ def train_sample(data: Path, models: Path, n: int) -> None:
         print(f"  trained {task} {h} d on {n:,} customers in {time.perf_counter() - t0:.1f} s: {r.reason[:60]}...")
 
 
-def score_all(data: Path, models: Path, out: Path) -> None:
+def score_all(data: Path, models: Path, out: Path, reasons: str) -> None:
     from repurchase.export.crm import write_list_files
     from repurchase.scoring import load_models, score
 
     print(f"scoring benchmark on {machine()}; data {data}, as of {AS_OF}")
-    cfg = load_config(overrides=[{"scoring": {"recall": {"budget_contacts": 50_000}}}])
+    cfg = load_config(overrides=[{"scoring": {"recall": {"budget_contacts": 50_000}, "reasons_method": reasons}}])
+    print(f"  reasons from {reasons} contributions")
     r: dict[str, float] = {}
     t_all = time.perf_counter()
     with timed("load + validate tables", r):
@@ -75,16 +76,17 @@ def main() -> None:
     parser.add_argument("--models", type=Path, default=Path("/tmp/bench1m/models"))
     parser.add_argument("--train-customers", type=int, default=100_000)
     parser.add_argument("--phase", choices=["all", "score"], default="all")
+    parser.add_argument("--reasons", choices=["shap", "path"], default="shap")
     args = parser.parse_args()
     if args.phase == "all":
         if not (args.models / "churn_90d" / "manifest.json").is_file():
             train_sample(args.data, args.models, args.train_customers)
         # score in a fresh process so that peak RSS is the scoring job's own
         subprocess.run([sys.executable, __file__, "--phase", "score", "--data", str(args.data),
-                        "--models", str(args.models)], check=True)
+                        "--models", str(args.models), "--reasons", args.reasons], check=True)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        score_all(args.data, args.models, Path(tmp) / "lists")
+        score_all(args.data, args.models, Path(tmp) / "lists", args.reasons)
 
 
 if __name__ == "__main__":

@@ -88,3 +88,27 @@ def test_due_categories_same_category_by_cycle_upgrade_and_not_yet_due():
     assert "course" in b and "(upgrade)" in b and "rice" not in b
     p = float(a.split("rice ")[1].split(" ")[0])
     assert 0 < p <= 0.8  # P(category) <= P(any purchase)
+
+
+def test_path_contributions_add_up_to_the_raw_margin(seed):
+    import lightgbm as lgb
+
+    from repurchase.scoring.explain import contributions
+
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(300, 5)), columns=list("abcde"))
+    y = (X["a"] - X["c"] + rng.normal(scale=0.7, size=300) > 0).astype(int)
+
+    class M:
+        model_ = lgb.LGBMClassifier(n_estimators=25, num_leaves=7, verbose=-1, random_state=0).fit(X, y)
+        best_iteration_ = 25
+
+    raw = M.model_.booster_.predict(X, raw_score=True)
+    for method in ("shap", "path"):
+        c = contributions(M, X, method)
+        shap_base = M.model_.booster_.predict(X, pred_contrib=True)[:, -1]
+        from repurchase.scoring.explain import path_matrix
+
+        base = shap_base if method == "shap" else path_matrix(M)[2]
+        assert np.allclose(c.sum(axis=1) + base, raw)
+        assert np.abs(c[:, [1, 3, 4]]).mean() < np.abs(c[:, [0, 2]]).mean()  # the signal features dominate

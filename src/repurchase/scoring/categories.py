@@ -2,21 +2,29 @@
 
 Candidates come from four sources: the same category again once its cycle has run (the customer's
 own cycle, else ``products.cycle_days``, else the population's typical cycle), an upgrade
-(``products.upgrade_sku`` of a sku they bought), a related category (``products.related_categories``)
-and transitions learned from consecutive orders in the data. A bought category that is not yet due
-is never proposed: the customer has not used it up (the presale lesson of domain.md).
+(``products.upgrade_sku`` of a sku they bought and have not upgraded to yet), a related category
+(``products.related_categories``) and transitions learned from consecutive orders in the data. A
+bought category that is not yet due is never proposed: the customer has not used it up (the
+presale lesson of domain.md).
 
 P(category c within the horizon) = P(purchase within the horizon) x P(c in the next order), where
 P(c in the next order) mixes the customer's own category shares with the learned transitions from
 their last order's categories, weighted by how many orders the customer has.
+
+Everything runs on integer codes (Arrow dictionary encoding): at 1M customers and 18M order lines
+Python strings would cost gigabytes.
 """
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
-from repurchase._arrow import index_in
+from repurchase._arrow import index_in, to_arrow
 from repurchase.features._timeline import DAY_S, epoch_seconds
 from repurchase.schema import Tables
 
@@ -25,28 +33,58 @@ MAX_CATEGORIES = 62
 #: pseudo-orders given to the population's transitions when mixing with a customer's own shares
 PRIOR_ORDERS = 3.0
 KINDS = np.array(["due", "upgrade", "related", "next"], dtype=object)
+#: probabilities below this are not shown
+MIN_SHOWN = 0.005
 
 
-def _lines(tables: Tables, t: int) -> pd.DataFrame | None:
-    """(customer_id, order position, ts, sku, category) for paid order lines strictly before ``t``."""
+def _codes(values) -> tuple[np.ndarray, np.ndarray]:
+    """Dictionary codes (-1 for nulls) and the dictionary of a string column."""
+    enc = pc.dictionary_encode(to_arrow(values))
+    return (enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64),
+            np.asarray(enc.dictionary.to_pylist(), dtype=object))
+
+
+@dataclass
+class _Lines:
+    """Paid order lines strictly before T, one per (order, top category), sorted by order."""
+
+    order: np.ndarray  # row of the paid-orders frame
+    cat: np.ndarray  # index into cats
+    product: np.ndarray  # row of tables.products (-1: not in the catalogue)
+    cats: list[str]
+
+
+def _lines(tables: Tables, paid: pd.DataFrame, ts: np.ndarray, t: int) -> _Lines | None:
     items = tables.order_items
     if items is None:
         return None
-    cat = items["category"] if "category" in items.columns else None
     p = tables.products
-    if p is not None and "category" in p.columns:
-        mapped = items["sku"].map(p.drop_duplicates("sku").set_index("sku")["category"])
-        cat = mapped if cat is None else cat.fillna(mapped)
-    if cat is None:
+    has_p = p is not None and "category" in p.columns and len(p) > 0
+    if "category" not in items.columns and not has_p:
         return None
-    paid = tables.paid_orders(["order_id", "customer_id", "order_ts"]).reset_index(drop=True)
-    ts = epoch_seconds(paid["order_ts"])
-    idx = index_in(items["order_id"], paid["order_id"])
-    ok = (idx >= 0) & cat.notna().to_numpy()
-    ok[ok] = ts[idx[ok]] < t
-    rows = idx[ok]
-    return pd.DataFrame({"customer_id": paid["customer_id"].to_numpy()[rows], "order": rows, "ts": ts[rows],
-                         "sku": items["sku"].to_numpy()[ok], "category": cat.to_numpy()[ok]})
+    product = index_in(items["sku"], p["sku"]) if p is not None and len(p) else np.full(len(items), -1)
+    cat = items["category"] if "category" in items.columns else pd.Series(pd.NA, index=items.index, dtype="str")
+    if has_p:  # the catalogue fills categories the lines do not carry
+        from_p = p["category"].to_numpy(dtype=object)[np.maximum(product, 0)]
+        from_p = np.where(product >= 0, from_p, None)
+        cat = cat.fillna(pd.Series(from_p, index=items.index, dtype="str"))
+    cat_code, names = _codes(cat)
+    order = index_in(items["order_id"], paid["order_id"])
+    ok = (order >= 0) & (cat_code >= 0)
+    ok[ok] = ts[order[ok]] < t
+    if not ok.any():
+        return None
+    counts = np.bincount(cat_code[ok], minlength=len(names))
+    ranked = sorted((i for i in range(len(names)) if counts[i] > 0), key=lambda i: (-counts[i], str(names[i])))[:MAX_CATEGORIES]
+    remap = np.full(len(names), -1)
+    remap[ranked] = np.arange(len(ranked))
+    c = remap[cat_code[ok]]
+    keep = c >= 0
+    o, c, prod = order[ok][keep], c[keep], product[ok][keep]
+    # one line per (order, category), sorted by order
+    K = len(ranked)
+    key, first = np.unique(o * K + c, return_index=True)
+    return _Lines(key // K, key % K, prod[first], [str(names[i]) for i in ranked])
 
 
 def due_categories(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp, p_buy: np.ndarray,
@@ -57,78 +95,88 @@ def due_categories(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp,
     0.12 (upgrade)", empty when none), ``top_category_1`` .. ``top_category_k`` (names or None).
     """
     n = len(customer_ids)
+    ids = customer_ids.reset_index(drop=True)
     out = pd.DataFrame({"top_categories": [""] * n, **{f"top_category_{i + 1}": [None] * n for i in range(k)}})
     t = int(epoch_seconds(pd.Series([as_of]))[0])
-    lines = _lines(tables, t)
-    if lines is None or lines.empty:
+    paid = tables.paid_orders(["order_id", "customer_id", "order_ts"]).reset_index(drop=True)
+    ts_paid = epoch_seconds(paid["order_ts"])
+    lines = _lines(tables, paid, ts_paid, t)
+    if lines is None:
         return out
-    counts = lines["category"].value_counts()
-    cats = sorted(counts.index[:MAX_CATEGORIES].map(str), key=lambda c: (-counts[c], c))
-    K = len(cats)
-    lines = lines.assign(cat=pd.Index(cats).get_indexer(lines["category"].astype(str)))
-    lines = lines.loc[lines["cat"] >= 0].drop_duplicates(["order", "cat"])
+    K, cats = len(lines.cats), lines.cats
+    cust_paid, _ = _codes(paid["customer_id"])
+    q_paid = index_in(paid["customer_id"], ids)  # position among the listed customers, -1 if not listed
 
-    # one row per order: its customer, time and category bits
-    lines = lines.sort_values("order", kind="stable")
-    cust = pd.factorize(lines["customer_id"])[0]
-    o = lines["order"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, o[1:] != o[:-1]])
-    bit = np.left_shift(np.uint64(1), lines["cat"].to_numpy().astype(np.uint64))
-    orders = pd.DataFrame({"cust": cust[starts], "customer_id": lines["customer_id"].to_numpy()[starts],
-                           "ts": lines["ts"].to_numpy()[starts], "bits": np.bitwise_or.reduceat(bit, starts)})
-    orders = orders.sort_values(["cust", "ts"], kind="stable")
-    same = orders["cust"].to_numpy()[1:] == orders["cust"].to_numpy()[:-1]
-    bits = orders["bits"].to_numpy(np.uint64)
+    # one row per order: customer, time, category bits; sorted by (customer, time)
+    starts = np.flatnonzero(np.r_[True, lines.order[1:] != lines.order[:-1]])
+    bits = np.bitwise_or.reduceat(np.left_shift(np.uint64(1), lines.cat.astype(np.uint64)), starts)
+    o_row = lines.order[starts]
+    o_cust, o_ts = cust_paid[o_row], ts_paid[o_row]
+    by = np.lexsort((o_ts, o_cust))
+    o_row, o_cust, bits = o_row[by], o_cust[by], bits[by]
+    same = o_cust[1:] == o_cust[:-1]
     trans = _transitions(bits[:-1][same], bits[1:][same], K)
 
-    # per listed customer: orders with each category, first and last time
-    pos = index_in(lines["customer_id"], customer_ids.reset_index(drop=True))
-    keep = pos >= 0
-    q, c, ts = pos[keep], lines["cat"].to_numpy()[keep], lines["ts"].to_numpy()[keep]
-    cnt = np.zeros((n, K))
-    np.add.at(cnt, (q, c), 1)
-    last = np.full((n, K), -np.inf)
-    np.maximum.at(last, (q, c), ts)
-    first = np.full((n, K), np.inf)
-    np.minimum.at(first, (q, c), ts)
+    # per listed customer and category: orders, first and last time
+    q_line = q_paid[lines.order]
+    sel = q_line >= 0
+    key = q_line[sel] * K + lines.cat[sel]
+    ts_line = ts_paid[lines.order[sel]]
+    cnt = np.bincount(key, minlength=n * K).reshape(n, K).astype(float)
+    srt = np.argsort(key, kind="stable")
+    key_s, ts_s = key[srt], ts_line[srt]
+    st = np.flatnonzero(np.r_[True, key_s[1:] != key_s[:-1]]) if len(key_s) else np.zeros(0, np.int64)
+    last = np.full(n * K, np.nan)
+    first = np.full(n * K, np.nan)
+    if len(st):
+        last[key_s[st]] = np.maximum.reduceat(ts_s, st)
+        first[key_s[st]] = np.minimum.reduceat(ts_s, st)
+    last, first = last.reshape(n, K), first.reshape(n, K)
     with np.errstate(invalid="ignore", divide="ignore"):
         own_cycle = np.where(cnt >= 2, (last - first) / DAY_S / (cnt - 1), np.nan)
         since = np.where(cnt > 0, (t - last) / DAY_S, np.nan)
-    cycle = _fill_cycles(own_cycle, cats, tables)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        due = np.where(cycle > 0, since / cycle, np.inf)
+        due = np.where(cnt > 0, since / _fill_cycles(own_cycle, cats, tables), np.inf)
+    due = np.where(np.isnan(due), np.inf, due)
 
-    last_orders = orders.drop_duplicates("customer_id", keep="last")
-    n_orders = orders.groupby("customer_id").size()  # orders with a known category
-    lo_pos = index_in(last_orders["customer_id"], customer_ids.reset_index(drop=True))
+    # the next order's categories: own shares mixed with transitions from the last order
+    q_order = q_paid[o_row]
+    n_orders = np.bincount(q_order[q_order >= 0], minlength=n).astype(float)
+    is_last = np.r_[~same, True]
+    lq = q_order[is_last]
     last_bits = np.zeros(n, dtype=np.uint64)
-    last_bits[lo_pos[lo_pos >= 0]] = last_orders["bits"].to_numpy(np.uint64)[lo_pos >= 0]
-    norders = n_orders.reindex(customer_ids.to_numpy()).fillna(0).to_numpy()
+    last_bits[lq[lq >= 0]] = bits[is_last][lq >= 0]
     last_set = ((last_bits[:, None] >> np.arange(K, dtype=np.uint64)) & np.uint64(1)).astype(float)
+    n_last = last_set.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        from_last = np.where(last_set.sum(1, keepdims=True) > 0, last_set @ trans / last_set.sum(1, keepdims=True), 0)
-        own = np.where(norders[:, None] > 0, cnt / norders[:, None], 0)
-    w = norders / (norders + PRIOR_ORDERS)
+        from_last = np.where(n_last > 0, (last_set @ trans) / n_last, 0.0)
+        own = np.where(n_orders[:, None] > 0, cnt / n_orders[:, None], 0.0)
+    w = n_orders / (n_orders + PRIOR_ORDERS)
     p_next = np.clip(w[:, None] * own + (1 - w[:, None]) * from_last, 0, 1)
 
-    upgrade, related = _catalogue_links(tables, lines, customer_ids, cats)
+    upgrade, related = _catalogue_links(tables, lines, q_line, n, cats, cnt > 0)
     kind = np.where(cnt > 0, 0, 3)
-    kind = np.where(related, 2, kind)
+    kind = np.where(related & (cnt == 0), 2, kind)
     kind = np.where(upgrade, 1, kind)
     allowed = ~((cnt > 0) & ~upgrade & (due < due_ratio))  # bought before: must be due, unless an upgrade
     p_cat = np.where(allowed, np.asarray(p_buy, float)[:, None] * p_next, 0.0)
 
-    order = np.argsort(-p_cat, axis=1, kind="stable")[:, :k]
-    top_p = np.take_along_axis(p_cat, order, axis=1)
-    top_kind = np.take_along_axis(kind, order, axis=1)
+    top = np.argsort(-p_cat, axis=1, kind="stable")[:, :k]
+    top_p = np.take_along_axis(p_cat, top, axis=1)
+    top_kind = np.take_along_axis(kind, top, axis=1)
     names = np.array(cats, dtype=object)
-    text = [""] * n
-    for i in range(min(k, K)):
-        has = top_p[:, i] >= 0.005
-        col = np.where(has, names[order[:, i]], None)
-        out[f"top_category_{i + 1}"] = col
-        part = np.where(has, [f"{nm} {p:.2f} ({KINDS[kd]})" for nm, p, kd in zip(names[order[:, i]], top_p[:, i], top_kind[:, i])], "")
-        text = [a + (" | " if a and b else "") + b for a, b in zip(text, part)]
+    text = np.full(n, "", dtype=object)
+    for i in range(top.shape[1]):
+        has = top_p[:, i] >= MIN_SHOWN
+        out[f"top_category_{i + 1}"] = np.where(has, names[top[:, i]], None)
+        part = np.full(n, "", dtype=object)
+        # one string per (category, kind, rounded probability) rather than per row
+        labels = pd.DataFrame({"c": top[:, i], "k": top_kind[:, i], "p": np.round(top_p[:, i], 2)})[has]
+        if len(labels):
+            uniq, inv = np.unique(labels.to_numpy(float), axis=0, return_inverse=True)
+            strings = np.array([f"{names[int(c)]} {p:.2f} ({KINDS[int(kd)]})" for c, kd, p in uniq], dtype=object)
+            part[has] = strings[inv.ravel()]
+        sep = np.where((text != "") & (part != ""), " | ", "")
+        text = text + sep + part
     out["top_categories"] = text
     return out
 
@@ -137,11 +185,16 @@ def _transitions(prev: np.ndarray, nxt: np.ndarray, K: int) -> np.ndarray:
     """P(category b in the next order | category a in this one), from consecutive order pairs."""
     if len(prev) == 0:
         return np.zeros((K, K))
-    combos = pd.DataFrame({"p": prev, "n": nxt}).value_counts().reset_index(name="w")
+    if K <= 31:  # both bit sets fit one 62-bit key
+        keys, w = np.unique((prev << np.uint64(31)) | nxt, return_counts=True)
+        p_bits, n_bits = keys >> np.uint64(31), keys & np.uint64((1 << 31) - 1)
+    else:
+        combos = pd.DataFrame({"p": prev, "n": nxt}).value_counts().reset_index(name="w")
+        p_bits, n_bits, w = combos["p"].to_numpy(np.uint64), combos["n"].to_numpy(np.uint64), combos["w"].to_numpy()
     shifts = np.arange(K, dtype=np.uint64)
-    P = ((combos["p"].to_numpy(np.uint64)[:, None] >> shifts) & np.uint64(1)).astype(float)
-    N = ((combos["n"].to_numpy(np.uint64)[:, None] >> shifts) & np.uint64(1)).astype(float)
-    w = combos["w"].to_numpy(float)
+    P = ((p_bits[:, None] >> shifts) & np.uint64(1)).astype(float)
+    N = ((n_bits[:, None] >> shifts) & np.uint64(1)).astype(float)
+    w = np.asarray(w, float)
     joint = (P * w[:, None]).T @ N
     base = P.T @ w
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -155,46 +208,44 @@ def _fill_cycles(own: np.ndarray, cats: list[str], tables: Tables) -> np.ndarray
     if p is not None and {"cycle_days", "category"} <= set(p.columns):
         med = p.dropna(subset=["cycle_days", "category"]).groupby("category")["cycle_days"].median()
         catalogue = med.reindex(cats).to_numpy(float)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            population = np.nanmedian(own, axis=0) if len(own) else np.full(len(cats), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a category nobody bought twice: all-NaN column
+        population = np.nanmedian(own, axis=0) if len(own) else np.full(len(cats), np.nan)
     fallback = np.where(np.isfinite(catalogue), catalogue, population)
     return np.where(np.isfinite(own), own, fallback[None, :])
 
 
-def _catalogue_links(tables: Tables, lines: pd.DataFrame, customer_ids: pd.Series, cats: list[str]):
-    """Per (customer, category): an upgrade the customer has not bought yet / a related category."""
-    n, K = len(customer_ids), len(cats)
+def _catalogue_links(tables: Tables, lines: _Lines, q_line: np.ndarray, n: int, cats: list[str], bought: np.ndarray):
+    """Per (customer, category): an upgrade sku not bought yet / a category related to one bought."""
+    K = len(cats)
     upgrade = np.zeros((n, K), bool)
     related = np.zeros((n, K), bool)
     p = tables.products
-    if p is None or "category" not in p.columns:
+    if p is None or "category" not in p.columns or not len(p):
         return upgrade, related
-    p = p.drop_duplicates("sku").set_index("sku")
-    cat_of = p["category"]
-    ids = customer_ids.reset_index(drop=True)
-    pos = index_in(lines["customer_id"], ids)
-    bought = pd.DataFrame({"q": pos, "sku": lines["sku"].to_numpy(), "cat": lines["cat"].to_numpy()}).loc[pos >= 0]
+    cat_of_product = pd.Index(cats).get_indexer(p["category"].astype(object))
     if "upgrade_sku" in p.columns:
-        up = bought["sku"].map(p["upgrade_sku"])
-        has = up.notna().to_numpy()
-        cand = pd.DataFrame({"q": bought["q"].to_numpy()[has], "sku": up.to_numpy()[has]}).drop_duplicates()
-        owned = set(zip(bought["q"], bought["sku"]))
-        cand = cand.loc[[(a, b) not in owned for a, b in zip(cand["q"], cand["sku"])]]
-        c = pd.Index(cats).get_indexer(cand["sku"].map(cat_of).astype(str))
-        upgrade[cand["q"].to_numpy()[c >= 0], c[c >= 0]] = True
+        up = index_in(p["upgrade_sku"], p["sku"])  # product row of each product's upgrade
+        sel = (q_line >= 0) & (lines.product >= 0)
+        q, prod = q_line[sel], lines.product[sel]
+        n_p = len(p)
+        owned = np.unique(q * n_p + prod)
+        cand_up = up[prod]
+        has = cand_up >= 0
+        cand = np.unique(q[has] * n_p + cand_up[has])
+        cand = cand[~np.isin(cand, owned)]
+        cq, cprod = cand // n_p, cand % n_p
+        c = cat_of_product[cprod]
+        upgrade[cq[c >= 0], c[c >= 0]] = True
     if "related_categories" in p.columns:
-        rel = p.dropna(subset=["related_categories"]).groupby("category")["related_categories"] \
-            .agg(lambda s: sorted({x.strip() for v in s for x in str(v).split("|") if x.strip()}))
-        pairs = [(cats.index(a), cats.index(b)) for a, bs in rel.items() if a in cats for b in bs if b in cats and b != a]
-        if pairs:
-            link = np.zeros((K, K), bool)
-            for a, b in pairs:
-                link[a, b] = True
-            has_cat = np.zeros((n, K), bool)
-            has_cat[bought["q"].to_numpy(), bought["cat"].to_numpy()] = True
-            related = (has_cat.astype(np.int64) @ link.astype(np.int64)) > 0
+        link = np.zeros((K, K), bool)
+        for a, rel in zip(p["category"], p["related_categories"]):
+            if pd.isna(a) or pd.isna(rel) or a not in cats:
+                continue
+            for b in str(rel).split("|"):
+                b = b.strip()
+                if b in cats and b != a:
+                    link[cats.index(a), cats.index(b)] = True
+        if link.any():
+            related = (bought.astype(np.int64) @ link.astype(np.int64)) > 0
     return upgrade, related

@@ -1,83 +1,77 @@
 """The best hour to contact each customer: learned from when they engage and buy, falling back
-to their store's peak hour, then the population's."""
+to their store's peak hour, then the population's. Integer codes throughout (1M customers)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from repurchase._arrow import index_in
 from repurchase.features._timeline import epoch_seconds
 from repurchase.schema import Tables
-from repurchase.spine import CustomerIndex
 
 
-def _touches(tables: Tables, t: int) -> tuple[pd.Series, np.ndarray, pd.Series | None]:
-    """Customer ids, local hours and store ids of paid orders and events strictly before ``t``."""
-    o = tables.paid_orders(["customer_id", "order_ts", "store_id"])
-    o = o.loc[epoch_seconds(o["order_ts"]) < t]
-    ids, hours = [o["customer_id"]], [o["order_ts"].dt.hour.to_numpy()]
-    stores = o["store_id"] if "store_id" in o.columns else None
-    if tables.events is not None:
-        e = tables.events
-        e = e.loc[epoch_seconds(e["event_ts"]) < t]
-        ids.append(e["customer_id"])
-        hours.append(e["event_ts"].dt.hour.to_numpy())
-    return pd.concat(ids, ignore_index=True), np.concatenate(hours).astype(np.int64), stores
+def _peak(counts: np.ndarray) -> np.ndarray:
+    """Most frequent hour per row (ties: the earlier hour)."""
+    return counts.argmax(axis=1)
 
 
 def best_contact_hour(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp,
                       min_touches: int = 3) -> pd.DataFrame:
     """Per customer: ``best_contact_hour`` (0-23, local) and ``contact_hour_source``.
 
-    ``own``: the most frequent hour of the customer's orders and engagement events before T (ties
-    go to the earlier hour), when they have at least ``min_touches``; ``store``: the peak hour of
-    orders at the customer's store (``customers.store_id``, else their most frequent order store);
-    ``population``: the peak hour of all orders and events before T.
+    ``own``: the most frequent hour of the customer's paid orders and engagement events before T
+    (ties go to the earlier hour), when they have at least ``min_touches``; ``store``: the peak
+    hour of orders at the customer's store (``customers.store_id``, else the store of most of
+    their orders); ``population``: the peak hour of all orders and events before T.
     """
+    ids = customer_ids.reset_index(drop=True)
+    n = len(ids)
     t = int(epoch_seconds(pd.Series([as_of]))[0])
-    index = CustomerIndex.from_tables(tables, include_events=True)
-    ids, hours, order_stores = _touches(tables, t)
-    codes = index.codes(ids)
-    n = index.n_codes
-    counts = np.bincount(codes * 24 + hours, minlength=n * 24).reshape(n, 24)
-    q = index.codes(customer_ids.reset_index(drop=True))
-    mine = counts[q]
-    hour = mine.argmax(axis=1)
-    source = np.where(mine.sum(axis=1) >= min_touches, "own", "")
-    population_peak = int(np.bincount(hours, minlength=24).argmax()) if len(hours) else 12
+    o = tables.paid_orders(["customer_id", "order_ts", "store_id"])
+    before = epoch_seconds(o["order_ts"]) < t
+    o = o.loc[before]
+    o_q = index_in(o["customer_id"], ids)
+    o_hour = o["order_ts"].dt.hour.to_numpy(dtype=np.int64)
+    qs, hours = [o_q], [o_hour]
+    if tables.events is not None:
+        e = tables.events
+        e = e.loc[epoch_seconds(e["event_ts"]) < t]
+        qs.append(index_in(e["customer_id"], ids))
+        hours.append(e["event_ts"].dt.hour.to_numpy(dtype=np.int64))
+    q, h = np.concatenate(qs), np.concatenate(hours)
+    population_peak = int(np.bincount(h, minlength=24).argmax()) if len(h) else 12
+    mine = np.bincount(q[q >= 0] * 24 + h[q >= 0], minlength=n * 24).reshape(n, 24)
+    hour = _peak(mine)
+    source = np.where(mine.sum(axis=1) >= min_touches, "own", "").astype(object)
 
-    store = _customer_store(tables, order_stores, t)
-    if store is not None:
-        o = tables.paid_orders(["order_ts", "store_id"])
-        o = o.loc[(epoch_seconds(o["order_ts"]) < t) & o["store_id"].notna()]
-        peaks = o.assign(hour=o["order_ts"].dt.hour).groupby(["store_id", "hour"]).size()
-        peak = peaks.reset_index(name="n").sort_values(["store_id", "n", "hour"], ascending=[True, False, True]) \
-            .drop_duplicates("store_id").set_index("store_id")["hour"]
-        s_hour = store.reindex(customer_ids.to_numpy()).map(peak).to_numpy()
-        use = (source == "") & pd.notna(s_hour)
-        hour = np.where(use, s_hour, hour)
-        source = np.where(use, "store", source)
+    if "store_id" in o.columns:
+        stores = pd.Index(o["store_id"].dropna().unique())
+        if len(stores):
+            s_code = index_in(o["store_id"], stores)
+            ok = s_code >= 0
+            store_peak = _peak(np.bincount(s_code[ok] * 24 + o_hour[ok], minlength=len(stores) * 24).reshape(-1, 24))
+            cust_store = np.full(n, -1)
+            # the store of most of the customer's orders (ties: the first store seen) ...
+            sel = ok & (o_q >= 0)
+            if sel.any():
+                key, cnt = np.unique(o_q[sel] * len(stores) + s_code[sel], return_counts=True)
+                kq, ks = key // len(stores), key % len(stores)
+                order = np.lexsort((ks, -cnt, kq))
+                kq, ks = kq[order], ks[order]
+                firsts = np.r_[True, kq[1:] != kq[:-1]]
+                cust_store[kq[firsts]] = ks[firsts]
+            # ... unless the customers table names one
+            c = tables.customers
+            if c is not None and "store_id" in c.columns:
+                cq = index_in(c["customer_id"], ids)
+                cs = index_in(c["store_id"], stores)
+                fix = (cq >= 0) & (cs >= 0)
+                cust_store[cq[fix]] = cs[fix]
+            use = (source == "") & (cust_store >= 0)
+            hour = np.where(use, store_peak[np.maximum(cust_store, 0)], hour)
+            source = np.where(use, "store", source)
     rest = source == ""
     hour = np.where(rest, population_peak, hour)
     source = np.where(rest, "population", source)
-    return pd.DataFrame({"best_contact_hour": hour.astype(np.int64), "contact_hour_source": source})
-
-
-def _customer_store(tables: Tables, order_stores: pd.Series | None, t: int) -> pd.Series | None:
-    """customer_id -> store: the customers table's store, else the store of most orders before T."""
-    parts = []
-    c = tables.customers
-    if c is not None and "store_id" in c.columns:
-        parts.append(c.dropna(subset=["store_id"]).drop_duplicates("customer_id").set_index("customer_id")["store_id"])
-    if order_stores is not None:
-        o = tables.paid_orders(["customer_id", "order_ts", "store_id"])
-        o = o.loc[(epoch_seconds(o["order_ts"]) < t) & o["store_id"].notna()]
-        top = o.groupby(["customer_id", "store_id"]).size().reset_index(name="n") \
-            .sort_values(["customer_id", "n", "store_id"], ascending=[True, False, True]).drop_duplicates("customer_id")
-        parts.append(top.set_index("customer_id")["store_id"])
-    if not parts:
-        return None
-    out = parts[0]
-    for p in parts[1:]:
-        out = out.combine_first(p)
-    return out
+    return pd.DataFrame({"best_contact_hour": hour.astype(np.int64), "contact_hour_source": source.astype(str)})

@@ -147,13 +147,17 @@ def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *,
     offers = assign_offers("need", need["rfm_code"], need["rfm_segment"], n_band, sc.offers)
     X_need = need_feats[models.need.features]
     need["offer"] = offers["offer"]
-    need["reasons"] = reasons(models.need.model, X_need.iloc[rows]).to_numpy() if len(rows) else []
+    t1 = time.perf_counter()
+    need["reasons"] = reasons(models.need.model, X_need.iloc[rows], method=sc.reasons_method).to_numpy() if len(rows) else []
+    timings["need_reasons"] = time.perf_counter() - t1
     need["best_contact_hour"] = base["best_contact_hour"].to_numpy()[rows]
     horizon_probs = {m.horizon_days: probs[f"next_purchase_{m.horizon_days}"][rows] for m in [*models.timing, models.need]}
     days = np.ceil(expected_purchase_days(horizon_probs)).astype(np.int64) if len(rows) else np.zeros(0, np.int64)
     need["expected_purchase_date"] = [shift_days(T, int(d)).date() for d in days]
+    t1 = time.perf_counter()
     cats = due_categories(tables, need["customer_id"], T, p_need[rows], due_ratio=config.features.category_due_ratio,
                           k=nc.top_categories)
+    timings["need_categories"] = time.perf_counter() - t1
     for c in ["top_categories", "top_category_1", "top_category_2", "top_category_3"]:
         need[c] = cats[c].to_numpy() if c in cats.columns else None
     need["offer_discount_pct"] = offers["offer_discount_pct"].to_numpy()
@@ -192,7 +196,8 @@ def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *,
     rows = order[:keep]
     recall = _frame(base, rows, "recall", p_churn[rows], r_band[:keep], r_ctrl[:keep], models.churn.version)
     recall["offer"] = r_offers["offer"].to_numpy()[:keep]
-    recall["reasons"] = reasons(models.churn.model, churn_feats[models.churn.features].iloc[rows]).to_numpy() if len(rows) else []
+    recall["reasons"] = reasons(models.churn.model, churn_feats[models.churn.features].iloc[rows],
+                                method=sc.reasons_method).to_numpy() if len(rows) else []
     recall["best_contact_hour"] = base["best_contact_hour"].to_numpy()[rows]
     recall["expected_spend"] = np.round(expected_spend[rows], 2)
     recall["value_at_risk"] = np.round(value_at_risk[rows], 2)
