@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument("--models", type=Path, default=Path("/tmp/bench1m/models"))
     parser.add_argument("--train-customers", type=int, default=100_000)
     parser.add_argument("--phase", choices=["all", "score"], default="all")
-    parser.add_argument("--reasons", choices=["shap", "path"], default="shap")
+    parser.add_argument("--reasons", choices=["auto", "shap", "path"], default="auto")
     args = parser.parse_args()
     if args.phase == "all":
         if not (args.models / "churn_90d" / "manifest.json").is_file():

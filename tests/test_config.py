@@ -76,3 +76,10 @@ def test_non_mapping_yaml_refused(tmp_path):
     f.write_text(yaml.safe_dump([1, 2]))
     with pytest.raises(ConfigError, match="mapping"):
         load_config(f)
+
+
+def test_data_contract_doc_is_generated_from_the_schema():
+    from repurchase.schema import contract_markdown
+
+    assert (REPO / "docs" / "data_contract.md").read_text(encoding="utf-8").strip() == contract_markdown().strip(), \
+        "regenerate: repurchase schema --markdown > docs/data_contract.md"

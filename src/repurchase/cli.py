@@ -162,6 +162,21 @@ def metrics(data_dir, period, by, out, tolerant, config_path, profile, overrides
 
 
 @cli.command()
+@click.option("--markdown", is_flag=True, help="Print as Markdown (docs/data_contract.md).")
+def schema(markdown):
+    """Print the data contract: tables, columns, types, which are required."""
+    from repurchase.schema import KIND_DOC, TABLES, contract_markdown
+
+    if markdown:
+        click.echo(contract_markdown())
+        return
+    for t in TABLES.values():
+        click.echo(f"{t.name}: {t.doc}")
+        for c in t.columns:
+            click.echo(f"  {'*' if c.required else ' '} {c.name:<20} {KIND_DOC[c.kind]:<10} {c.doc}")
+
+
+@cli.command()
 @click.argument("data_dir", type=click.Path(), required=False)
 @click.option("--as-of", "as_of", multiple=True, help="As-of date YYYY-MM-DD (repeatable).")
 @click.option("--schedule", nargs=2, metavar="START END", default=None,
@@ -275,51 +290,52 @@ def train(data_dir, task, horizon, holdout, models_dir, no_mlflow, tolerant, con
 
 
 @cli.command()
-@click.argument("data_dir", type=click.Path())
-@click.option("--as-of", "as_of", required=True, help="Scoring date T (local midnight): features use data strictly before it.")
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for the lists (replaced whole).")
-@click.option("--models", "models_src", default="mlflow", show_default=True,
-              help="'mlflow' (champions from the registry) or a directory of model bundles, e.g. models.")
-@click.option("--db", default=None, help="SQLAlchemy URL for crm_customer_scores, e.g. sqlite:///crm.db "
-              "[$REPURCHASE_DB_URL]; a password comes from $REPURCHASE_DB_PASSWORD.")
-@click.option("--tolerant", is_flag=True, default=None, help="Skip rows with row-level problems (counted).")
+@click.argument("data_dir", type=click.Path(), required=False)
+@click.option("--data", "data_opt", type=click.Path(), default=None, help="Data directory (same as DATA_DIR) [data.dir].")
+@click.option("--dry-run", is_flag=True, help="Validate the data, print the plan and the resolved config; train nothing.")
+@click.option("--holdout", default=None, help="Holdout as-of date [per model: the latest whose label window is complete].")
+@click.option("--models-dir", type=click.Path(file_okay=False), default=None, help="Bundle directory [models.dir].")
+@click.option("--no-mlflow", is_flag=True, help="Do not track or register; gate against the local bundles only.")
 @config_options
-def score(data_dir, as_of, out, models_src, db, tolerant, config_path, profile, overrides):
+def retrain(data_dir, data_opt, dry_run, holdout, models_dir, no_mlflow, config_path, profile, overrides):
+    """Retrain every model (need, timing horizons, churn): validate, plan dates from the data,
+    features, labels, fit, evaluate against baselines and the champion, register, promote, report."""
+    from repurchase.pipelines import retrain as run_retrain
+
+    extra = {"models": {"dir": models_dir}} if models_dir else None
+    cfg = _config(config_path, profile, overrides, extra)
+    t0 = time.perf_counter()
+    run_retrain(cfg, data_dir or data_opt, dry_run=dry_run, track=not no_mlflow, holdout=holdout, echo=click.echo)
+    click.echo(f"retrain finished in {time.perf_counter() - t0:.1f}s")
+    if not no_mlflow and not dry_run:
+        from repurchase.tracking import masked_uri
+
+        click.echo(f"MLflow tracking store: {masked_uri()}  (look at the runs: mlflow ui --backend-store-uri {masked_uri()})")
+
+
+@cli.command()
+@click.argument("data_dir", type=click.Path(), required=False)
+@click.option("--data", "data_opt", type=click.Path(), default=None, help="Data directory (same as DATA_DIR) [data.dir].")
+@click.option("--as-of", "as_of", default=None,
+              help="Scoring date T (local midnight); features use data strictly before it [today in the business timezone].")
+@click.option("--out", default=None, type=click.Path(file_okay=False), help="Directory for the lists, replaced whole [export.out_dir].")
+@click.option("--models", "models_src", default=None,
+              help="'mlflow' (champions from the registry) or a directory of model bundles [scoring.models].")
+@click.option("--db", default=None, help="SQLAlchemy URL for crm_customer_scores, e.g. sqlite:///crm.db "
+              "[export.db_url, $REPURCHASE_DB_URL]; a password comes only from $REPURCHASE_DB_PASSWORD.")
+@click.option("--dry-run", is_flag=True, help="Validate the data, print the plan and the resolved config; write nothing.")
+@config_options
+def score(data_dir, data_opt, as_of, out, models_src, db, dry_run, config_path, profile, overrides):
     """Write the need list and the recall list (files, and a SQL table with --db)."""
-    from repurchase.data.io import load_tables
-    from repurchase.export.crm import mask, resolve_url, write_crm_table, write_list_files
-    from repurchase.scoring import load_models
-    from repurchase.scoring import score as run_score
+    from repurchase.pipelines import score_lists
 
     cfg = _config(config_path, profile, overrides)
     t0 = time.perf_counter()
-    tables, _ = load_tables(data_dir, cfg.data, tolerant=tolerant)
-    models = load_models(models_src, cfg)
-    result = run_score(tables, as_of, models, cfg, progress=True)
-    url = resolve_url(db)
-    paths = write_list_files(result.need, result.recall, result.summary, out)
-    if url:
-        written = write_crm_table([result.need, result.recall], url)
-        paths["database"] = f"{mask(url)} table crm_customer_scores ({sum(written.values()):,} rows replaced)"
-    click.echo(format_summary(result.summary))
-    click.echo(f"({time.perf_counter() - t0:.1f}s)")
-    _echo_paths(f"Wrote {out}:", paths)
-
-
-def format_summary(s: dict) -> str:
-    """The printed summary of a scoring run."""
-    n, r = s["need"], s["recall"]
-    lines = [f"Scored {s['customers_scored']:,} customers as of {s['as_of']} with "
-             + ", ".join(f"{k}: {v}" for k, v in s["models"].items()),
-             f"need list:   {n['rows']:,} rows ({n['contacted']:,} to contact, {n['control']:,} control); "
-             f"bands {n['bands']}; expected buyers among those contacted {n['expected_buyers_contacted']:,}",
-             "             excluded: " + ", ".join(f"{k} {v:,}" for k, v in n["excluded"].items()),
-             f"recall list: {r['rows']:,} rows ({r['contacted']:,} to contact, {r['control']:,} control); "
-             f"bands {r['bands']}; value at risk {r['value_at_risk']:,.0f}",
-             f"             expected recovered revenue {r['expected_recovered_revenue']:,.0f} for cost "
-             f"{r['cost']:,.0f}: ROI {r['roi'] if r['roi'] is not None else 'n/a'}",
-             "             excluded: " + ", ".join(f"{k} {v:,}" for k, v in r["excluded"].items())]
-    return "\n".join(lines)
+    run = score_lists(cfg, as_of, data_dir or data_opt, out_dir=out, models=models_src, db=db, dry_run=dry_run,
+                      progress=sys.stderr.isatty(), echo=click.echo)
+    click.echo(f"score finished in {time.perf_counter() - t0:.1f}s")
+    if run.files:
+        _echo_paths("Wrote:", run.files)
 
 
 class pd_display:

@@ -165,6 +165,8 @@ class ModelConfig(_Strict):
     init_from: str | None = None
     #: MLflow experiment name
     experiment: str = "repurchase"
+    #: local model bundles (written by training, read by scoring with ``scoring.models: bundles``)
+    dir: Path = Path("models")
     #: the need model's horizon H: a purchase in [T, T + H)
     next_purchase_horizon_days: int = Field(30, ge=1)
     #: churn: no purchase in [T, T + C)
@@ -260,6 +262,8 @@ class ScoringConfig(_Strict):
     need: NeedListConfig = NeedListConfig()
     recall: RecallListConfig = RecallListConfig()
     offers: list[OfferTier] = Field(default_factory=_default_offers)
+    #: where scoring takes the champions from: the MLflow registry or the bundles in ``models.dir``
+    models: Literal["mlflow", "bundles"] = "mlflow"
     #: share of each list held out as a control group (not to be contacted), stratified by band
     control_share: float = Field(0.1, ge=0, lt=1)
     control_seed: int = 20261122
@@ -268,9 +272,36 @@ class ScoringConfig(_Strict):
     #: a customer needs this many orders and events with a time of day before their own best
     #: contact hour is used; else the store's peak, else the population's
     min_touches_for_hour: int = Field(3, ge=1)
-    #: per-row contributions behind ``reasons``: shap (LightGBM's exact TreeSHAP, ~1 ms per row per
-    #: core at 500 trees) or path (root-to-leaf credit, ~100x faster, biased toward early splits)
-    reasons_method: Literal["shap", "path"] = "shap"
+    #: per-row contributions behind ``reasons``: shap (LightGBM's exact TreeSHAP, ~1 ms per row at
+    #: 500 trees on this 2-core machine), path (root-to-leaf credit, ~100x faster, additive, but
+    #: it over-credits early splits), or auto: shap for lists up to ``shap_max_rows`` rows, else path
+    reasons_method: Literal["auto", "shap", "path"] = "auto"
+    shap_max_rows: int = Field(100_000, ge=0)
+
+
+class ExportConfig(_Strict):
+    """Where the lists go."""
+
+    #: directory for the list files (replaced whole on every scoring run)
+    out_dir: Path = Path("lists")
+    #: SQLAlchemy URL of the CRM database (e.g. sqlite:///crm.db); None: files only. Never put a
+    #: password here: give the user in the URL and the password in $REPURCHASE_DB_PASSWORD
+    db_url: str | None = None
+
+    @field_validator("db_url")
+    @classmethod
+    def _no_password(cls, value: str | None) -> str | None:
+        if value:
+            from sqlalchemy.engine import make_url
+
+            try:
+                url = make_url(value)
+            except Exception as exc:  # noqa: BLE001 - sqlalchemy.exc.ArgumentError
+                raise ValueError(f"not a database URL ({type(exc).__name__})") from None
+            if url.password:
+                raise ValueError("a password does not belong in a config file: remove it from export.db_url "
+                                 "and set REPURCHASE_DB_PASSWORD in the environment")
+        return value
 
 
 class Config(_Strict):
@@ -280,6 +311,7 @@ class Config(_Strict):
     features: FeatureConfig = FeatureConfig()
     models: ModelConfig = ModelConfig()
     scoring: ScoringConfig = ScoringConfig()
+    export: ExportConfig = ExportConfig()
 
 
 def check_timezone(name: str) -> str:

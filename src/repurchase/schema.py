@@ -145,6 +145,29 @@ _DTYPE_CHECK = {
 }
 
 
+KIND_DOC = {"id": "text id", "str": "text", "float": "number", "int": "integer", "bool": "true / false",
+            "ts": "timestamp"}
+
+
+def contract_markdown() -> str:
+    """The data contract as Markdown (``docs/data_contract.md`` is generated from this)."""
+    lines = ["# The data contract", "",
+             "Generated from `repurchase.schema.TABLES` by `repurchase schema --markdown`; do not edit by hand.", "",
+             "A data directory holds one file per table: `<table>.parquet`, `<table>.csv` or `<table>.csv.gz`, and "
+             "optionally `dataset.yaml` (`timezone: Asia/Shanghai`). Only `orders` is required; every other table "
+             "adds features when present. Required columns are in bold. Timestamps without an offset are local "
+             "business time; ids are text.", ""]
+    for t in TABLES.values():
+        key = f" Key: `{', '.join(t.key)}` (unique)." if t.key else ""
+        lines += [f"## `{t.name}`", "", f"{t.doc[:1].upper() + t.doc[1:]}.{key}", "", "| column | type | meaning |",
+                  "| --- | --- | --- |"]
+        for c in t.columns:
+            name = f"**{c.name}**" if c.required else c.name
+            lines.append(f"| {name} | {KIND_DOC[c.kind]} | {c.doc} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def examples(frame: pd.DataFrame, mask: pd.Series | None = None, n: int = 5) -> str:
     """Up to ``n`` rows of ``frame`` (where ``mask``) as compact text for an error message."""
     rows = frame if mask is None else frame.loc[mask]

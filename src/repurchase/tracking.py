@@ -7,12 +7,13 @@ only the config's public fields and the data fingerprint are logged.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import pandas as pd
 
@@ -27,6 +28,8 @@ SKOPS_TRUSTED = ["collections.OrderedDict", "lightgbm.basic.Booster", "lightgbm.
 
 
 def _mlflow():
+    # a progress bar per downloaded manifest is noise in a pipeline's output
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
 
     return mlflow
@@ -68,8 +71,10 @@ def log_training(
     """Log one training run (params, metrics, config, artifacts, the model with its signature and
     an input example) and register the model as a new version."""
     mlflow = _mlflow()
-    mlflow.set_experiment(experiment)
-    with mlflow.start_run(run_name=run_name) as run:
+    nested = mlflow.active_run() is not None  # a child of the pipeline's parent run
+    if not nested:
+        mlflow.set_experiment(experiment)
+    with mlflow.start_run(run_name=run_name, nested=nested) as run:
         mlflow.log_params({k: (str(v)[:500]) for k, v in params.items()})
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if pd.notna(v)})
         mlflow.set_tags(dict(tags))
@@ -87,6 +92,24 @@ def log_training(
         )
         version = str(info.registered_model_version)
     return TrackedModel(run.info.run_id, experiment, registered_name, version)
+
+
+@contextlib.contextmanager
+def parent_run(experiment: str, run_name: str, params: Mapping[str, Any], config: Mapping[str, Any]) -> Iterator[str]:
+    """One MLflow run around a pipeline; training runs inside it become its children."""
+    mlflow = _mlflow()
+    mlflow.set_experiment(experiment)
+    with mlflow.start_run(run_name=run_name) as run:
+        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+        mlflow.log_dict(json.loads(json.dumps(dict(config), default=str)), "resolved_config.json")
+        yield run.info.run_id
+
+
+def log_summary(metrics: Mapping[str, float], tags: Mapping[str, str]) -> None:
+    """Metrics and tags on the active (parent) run."""
+    mlflow = _mlflow()
+    mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v is not None and pd.notna(v)})
+    mlflow.set_tags(dict(tags))
 
 
 def champion_version(registered_name: str) -> str | None:

@@ -41,6 +41,54 @@ def bundle_name(task: Task, horizon_days: int) -> str:
     return f"{task}_{horizon_days}d"
 
 
+def training_jobs(config: Config) -> list[tuple[Task, int]]:
+    """(task, horizon) of every model a retrain produces: the need model, its timing horizons, churn."""
+    need = main_horizon("next_purchase", config)
+    return ([("next_purchase", need)] + [("next_purchase", h) for h in config.models.timing_horizons_days if h != need]
+            + [("churn", main_horizon("churn", config))])
+
+
+@dataclass
+class TrainJob:
+    """One model of a retrain and the dates it uses (all derived from the data's own range)."""
+
+    task: str
+    horizon_days: int
+    holdout: pd.Timestamp
+    validation: pd.Timestamp
+    train_dates: list[pd.Timestamp]
+
+    def describe(self) -> str:
+        d = self.train_dates
+        return (f"{self.task} {self.horizon_days} d: {len(d)} training dates {d[0].date()} .. {d[-1].date()}, "
+                f"validation {self.validation.date()}, holdout {self.holdout.date()}")
+
+
+def plan_training(tables: Tables, config: Config, holdout: AsOf | None = None) -> list[TrainJob]:
+    """The dates of every model of a retrain, refusing data too short to support them."""
+    from repurchase.models.backtest import training_dates
+
+    first = tables.paid_orders(["order_ts"])["order_ts"].min()
+    end = data_end(tables)
+    plans = []
+    for task, h in training_jobs(config):
+        hold = as_of_timestamp(holdout, tables.timezone) if holdout is not None else latest_holdout(tables, h)
+        train_d, val = training_dates(hold, h, config.models.train_dates)
+        usable = [d for d in train_d if d > first]
+        if len(usable) < 2:
+            span = (end - first).days
+            need = 3 * h + 62
+            raise DataError(
+                f"the data covers {first.date()} .. {end.date()} ({span} days), too little to train {task} at a {h}-day "
+                f"horizon: the holdout {hold.date()} needs its {h} days of labels, the validation date {val.date()} is "
+                f"{h} days earlier, and at least 2 monthly training dates after the first order must have their {h}-day "
+                f"label windows closed before the validation date: about {need} days of history or more. "
+                f"Use more history, a shorter horizon (models.{'next_purchase' if task == 'next_purchase' else 'churn'}"
+                f"_horizon_days) or fewer timing horizons (models.timing_horizons_days).")
+        plans.append(TrainJob(task, h, hold, val, usable))
+    return plans
+
+
 def latest_holdout(tables: Tables, horizon_days: int) -> pd.Timestamp:
     """The latest as-of date whose label window closes before the data ends."""
     end = data_end(tables)
@@ -184,5 +232,5 @@ def describe(r: TrainResult) -> str:
     return f"{r.task} ({r.horizon_days} d, holdout {r.holdout}): {where}, {status}: {r.reason}. Bundle: {r.bundle}"
 
 
-__all__ = ["REGISTERED", "TrainResult", "bundle_name", "describe", "fingerprint", "latest_holdout", "main_horizon",
+__all__ = ["REGISTERED", "TrainJob", "TrainResult", "plan_training", "training_jobs", "bundle_name", "describe", "fingerprint", "latest_holdout", "main_horizon",
            "registered_name", "train"]

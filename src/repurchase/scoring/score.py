@@ -78,6 +78,12 @@ def _frame(base: pd.DataFrame, rows: np.ndarray, list_name: str, score: np.ndarr
     })
 
 
+def _method(sc, n_rows: int) -> str:
+    if sc.reasons_method != "auto":
+        return sc.reasons_method
+    return "shap" if n_rows <= sc.shap_max_rows else "path"
+
+
 def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *, progress: bool = False) -> ScoreResult:
     """Score every customer with an order before ``as_of`` and build both lists.
 
@@ -148,7 +154,7 @@ def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *,
     X_need = need_feats[models.need.features]
     need["offer"] = offers["offer"]
     t1 = time.perf_counter()
-    need["reasons"] = reasons(models.need.model, X_need.iloc[rows], method=sc.reasons_method).to_numpy() if len(rows) else []
+    need["reasons"] = reasons(models.need.model, X_need.iloc[rows], method=_method(sc, len(rows))).to_numpy() if len(rows) else []
     timings["need_reasons"] = time.perf_counter() - t1
     need["best_contact_hour"] = base["best_contact_hour"].to_numpy()[rows]
     horizon_probs = {m.horizon_days: probs[f"next_purchase_{m.horizon_days}"][rows] for m in [*models.timing, models.need]}
@@ -197,7 +203,7 @@ def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *,
     recall = _frame(base, rows, "recall", p_churn[rows], r_band[:keep], r_ctrl[:keep], models.churn.version)
     recall["offer"] = r_offers["offer"].to_numpy()[:keep]
     recall["reasons"] = reasons(models.churn.model, churn_feats[models.churn.features].iloc[rows],
-                                method=sc.reasons_method).to_numpy() if len(rows) else []
+                                method=_method(sc, len(rows))).to_numpy() if len(rows) else []
     recall["best_contact_hour"] = base["best_contact_hour"].to_numpy()[rows]
     recall["expected_spend"] = np.round(expected_spend[rows], 2)
     recall["value_at_risk"] = np.round(value_at_risk[rows], 2)
@@ -225,6 +231,7 @@ def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *,
                          "not_yet_due": int((above & not_due & ~excluded).sum()),
                          "below_min_probability": int((~above).sum())},
             "bands": need["band"].value_counts().to_dict(),
+            "reasons_method": _method(sc, len(need)),
             "expected_buyers": round(float(need["score"].sum()), 1),
             "expected_buyers_contacted": round(float(need.loc[~need["control_group"], "score"].sum()), 1),
         },
@@ -239,6 +246,7 @@ def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *,
                          "expected_gain_too_low": no_gain,
                          "over_budget": int(len(order) - keep)},
             "bands": recall["band"].value_counts().to_dict(),
+            "reasons_method": _method(sc, len(recall)),
             "value_at_risk": round(float(recall["value_at_risk"].sum()), 2),
             "expected_recovered_revenue": round(recovered, 2),
             "cost": round(spend, 2),

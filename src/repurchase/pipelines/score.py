@@ -1,0 +1,89 @@
+"""The scoring pipeline: validate -> load the champions -> features at the as-of date and both
+lists -> export (files, and the CRM database when configured) -> summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+import yaml
+
+from repurchase.config import Config
+from repurchase.data.io import load_tables
+from repurchase.export.crm import mask, resolve_url, write_crm_table, write_list_files
+from repurchase.pipelines._steps import Steps, plan_text
+from repurchase.pipelines.retrain import data_dir_of
+from repurchase.scoring import ScoreResult, load_models, score
+from repurchase.spine import as_of_timestamp
+
+STEPS = ["validate", "load champions", "score", "export"]
+
+
+@dataclass
+class ScoreRun:
+    result: ScoreResult | None = None
+    files: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+
+def format_summary(s: dict) -> str:
+    """The printed summary of a scoring run."""
+    n, r = s["need"], s["recall"]
+    lines = [f"need list:   {n['rows']:,} rows ({n['contacted']:,} to contact, {n['control']:,} control); "
+             f"bands {n['bands']}; expected buyers among those contacted {n['expected_buyers_contacted']:,}",
+             "             excluded: " + ", ".join(f"{k} {v:,}" for k, v in n["excluded"].items()),
+             f"recall list: {r['rows']:,} rows ({r['contacted']:,} to contact, {r['control']:,} control); "
+             f"bands {r['bands']}; value at risk {r['value_at_risk']:,.0f}",
+             f"             expected recovered revenue {r['expected_recovered_revenue']:,.0f} for cost "
+             f"{r['cost']:,.0f}: ROI {r['roi'] if r['roi'] is not None else 'n/a'}",
+             "             excluded: " + ", ".join(f"{k} {v:,}" for k, v in r["excluded"].items())]
+    return "\n".join(lines)
+
+
+def score_lists(config: Config, as_of: str | None, data_dir: str | Path | None = None, *, out_dir: str | Path | None = None,
+                models: str | Path | None = None, db: str | None = None, dry_run: bool = False,
+                progress: bool = False, echo: Callable[[str], None] = print) -> ScoreRun:
+    """Score at ``as_of`` (None: today in the data's business timezone) and export both lists.
+
+    ``models``: "mlflow", or a bundle directory (default: ``scoring.models``, bundles from
+    ``models.dir``); ``out_dir`` and ``db`` default to ``export.out_dir`` and ``export.db_url`` (or
+    ``$REPURCHASE_DB_URL``).
+    """
+    data = data_dir_of(config, data_dir)
+    out = Path(out_dir or config.export.out_dir)
+    source = models or ("mlflow" if config.scoring.models == "mlflow" else config.models.dir)
+    url = resolve_url(db or config.export.db_url)
+    steps = Steps(STEPS, echo)
+    run = ScoreRun(timings=steps.timings)
+    with steps.step("validate") as notes:
+        tables, report = load_tables(data, config.data)
+        if as_of is None:  # "this morning", in the business's own calendar
+            as_of = pd.Timestamp.now(tz=tables.timezone).date().isoformat()
+        T = as_of_timestamp(as_of, tables.timezone)
+        notes.append(f"{data}: " + ", ".join(f"{t} {n:,}" for t, n in report.rows_kept.items())
+                     + f"; scoring as of {T.date()} ({tables.timezone})")
+    if dry_run:
+        echo(plan_text("dry run: nothing scored or written", STEPS,
+                       yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
+                       [f"models: {source}", f"lists to: {out}", f"database: {mask(url) if url else 'none'}"]))
+        return run
+    with steps.step("load champions") as notes:
+        champions = load_models(source, config)
+        notes.append(", ".join(m.version for m in champions.all()))
+    with steps.step("score") as notes:
+        result = score(tables, T, champions, config, progress=progress)
+        run.result = result
+        notes.append(f"{result.summary['customers_scored']:,} customers; need list {len(result.need):,} rows, "
+                     f"recall list {len(result.recall):,} rows")
+        notes += format_summary(result.summary).splitlines()
+    with steps.step("export") as notes:
+        run.files = write_list_files(result.need, result.recall, result.summary, out)
+        notes.append(f"{out}/: need_list, recall_list (.csv UTF-8 with BOM, .parquet), summary.json, score_distribution.png")
+        if url:
+            written = write_crm_table([result.need, result.recall], url)
+            run.files["database"] = f"{mask(url)} crm_customer_scores"
+            notes.append(f"{mask(url)}: crm_customer_scores, {sum(written.values()):,} rows replaced for {T.date()} "
+                         "(view crm_customer_tags)")
+    return run

@@ -1,0 +1,140 @@
+"""The pipelines as a user runs them: retrain (MLflow parent run with a child per model, dry run,
+data too short), score, the whole demo job, and the notebook that walks through it."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from repurchase.cli import main
+from tests.conftest import REPO
+
+mlflow = pytest.importorskip("mlflow")
+
+SMALL = ["--set", "models.train_dates=4", "--set", "models.timing_horizons_days=[7]"]
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    return tmp_path
+
+
+def test_retrain_dry_run_prints_the_plan_and_trains_nothing(synthetic_dir, store, capsys):
+    assert main(["retrain", str(synthetic_dir), "--dry-run", *SMALL, "--models-dir", str(store / "m")]) == 0
+    out = capsys.readouterr().out
+    assert "dry run" in out and "next_purchase 30 d: 4 training dates" in out and "churn 90 d" in out
+    assert "resolved config:" in out and "timing_horizons_days:" in out
+    assert not (store / "m").exists() and not (store / "mlflow.db").exists()
+
+
+def test_retrain_then_score_tracks_a_parent_run_with_a_child_per_model(synthetic_dir, score_as_of, store, capsys):
+    assert main(["retrain", "--data", str(synthetic_dir), *SMALL, "--models-dir", str(store / "m")]) == 0
+    out = capsys.readouterr().out
+    assert "[1/4] validate" in out and "[3/4] train" in out and "3 of 3 promoted to champion" in out
+    runs = mlflow.search_runs(experiment_names=["repurchase"])
+    parents = runs[runs["tags.mlflow.parentRunId"].isna()]
+    children = runs[runs["tags.mlflow.parentRunId"].notna()]
+    assert len(parents) == 1 and len(children) == 3
+    assert (children["tags.mlflow.parentRunId"] == parents["run_id"].iloc[0]).all()
+    assert parents["metrics.next_purchase_30d_auc"].iloc[0] > 0.8
+    client = mlflow.MlflowClient()
+    for name in ("repurchase-next-purchase", "repurchase-next-purchase-7d", "repurchase-churn"):
+        assert client.get_model_version_by_alias(name, "champion").version == 1
+
+    db = store / "crm.db"
+    assert main(["score", str(synthetic_dir), "--as-of", score_as_of, "--out", str(store / "lists"), *SMALL,
+                 "--db", f"sqlite:///{db}"]) == 0
+    out = capsys.readouterr().out
+    assert "[2/4] load champions: repurchase-next-purchase v1, repurchase-churn v1, repurchase-next-purchase-7d v1" in out
+    with sqlite3.connect(db) as conn:
+        n = conn.execute("SELECT COUNT(*) FROM crm_customer_scores").fetchone()[0]
+    s = json.loads((store / "lists" / "summary.json").read_text())
+    assert n == s["need"]["rows"] + s["recall"]["rows"] > 0
+
+
+def test_retrain_refuses_data_too_short_and_says_how_much_is_needed(tmp_path, store, capsys):
+    from tests.conftest import write_csv
+
+    days = pd.date_range("2025-01-01", periods=60, freq="D")
+    write_csv(tmp_path / "short", "orders", {"order_id": [f"o{i}" for i in range(60)],
+                                               "customer_id": [f"c{i % 7}" for i in range(60)],
+                                               "order_ts": days.astype(str), "amount": [10.0] * 60})
+    assert main(["retrain", str(tmp_path / "short"), "--no-mlflow"]) == 2
+    err = capsys.readouterr().err
+    assert "too little to train next_purchase at a 30-day horizon" in err and "days of history" in err
+
+
+def test_unknown_config_key_is_named_with_its_file(tmp_path, synthetic_dir, capsys):
+    cfg = tmp_path / "mine.yaml"
+    cfg.write_text("scoring:\n  recall:\n    budget_contact: 10\n", encoding="utf-8")
+    assert main(["retrain", str(synthetic_dir), "--config", str(cfg), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "scoring.recall.budget_contact" in err and str(cfg) in err
+
+
+def test_a_password_in_the_config_is_refused(tmp_path, synthetic_dir, capsys):
+    cfg = tmp_path / "mine.yaml"
+    cfg.write_text("export:\n  db_url: postgresql+psycopg://crm:hunter2@db/crm\n", encoding="utf-8")
+    assert main(["score", str(synthetic_dir), "--config", str(cfg), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "REPURCHASE_DB_PASSWORD" in err and "hunter2" not in err
+
+
+@pytest.fixture(scope="module")
+def small_demo(tmp_path_factory):
+    """The whole demo job on a small retailer, in its own MLflow store."""
+    out = tmp_path_factory.mktemp("demo")
+    old_uri, old_cwd = os.environ.get("MLFLOW_TRACKING_URI"), Path.cwd()
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{out / 'mlflow.db'}"
+    os.chdir(out)
+    sys.path.insert(0, str(REPO / "pipelines"))
+    try:
+        import demo
+
+        # a small retailer and short training stacks for speed; on it churn LightGBM and BG/NBD are
+        # within a hair of each other, so the gate allows a 0.01 AUC shortfall to crown a first champion
+        where = demo.run(out / "demo_output", "demo", [{"generate": {"customers": 1500, "days": 400},
+                                                        "models": {"train_dates": 4, "timing_horizons_days": [7],
+                                                                   "min_auc_gain_vs_baselines": -0.01}}])
+    finally:
+        sys.path.remove(str(REPO / "pipelines"))
+        os.chdir(old_cwd)
+        if old_uri is None:
+            os.environ.pop("MLFLOW_TRACKING_URI")
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = old_uri
+    return out, where
+
+
+def test_demo_runs_the_whole_journey(small_demo):
+    out, where = small_demo
+    for key in ("need list", "recall list", "list summary", "score plot", "report next_purchase 30d", "metrics rates_png"):
+        assert Path(where[key]).is_file(), key
+    with sqlite3.connect(out / "demo_output" / "crm.db") as conn:
+        assert conn.execute("SELECT COUNT(DISTINCT list) FROM crm_customer_scores").fetchone()[0] == 2
+        assert conn.execute("SELECT COUNT(*) FROM crm_customer_tags").fetchone()[0] > 0
+
+
+def test_the_notebook_runs(small_demo, tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    out, _ = small_demo
+    nb = nbformat.read(REPO / "notebooks" / "walkthrough.ipynb", as_version=4)
+    os.environ["REPURCHASE_DEMO_DIR"] = str(out / "demo_output")
+    try:
+        NotebookClient(nb, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(REPO / "notebooks")}}).execute()
+    finally:
+        os.environ.pop("REPURCHASE_DEMO_DIR")
+    images = sum(1 for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                 if "image/png" in o.get("data", {}))
+    assert images >= 5
