@@ -45,13 +45,16 @@ def train_sample(data: Path, models: Path, n: int) -> None:
         print(f"  trained {task} {h} d on {n:,} customers in {time.perf_counter() - t0:.1f} s: {r.reason[:60]}...")
 
 
-def score_all(data: Path, models: Path, out: Path, reasons: str) -> None:
+def score_all(data: Path, models: Path, out: Path, reasons: str, recall_budget: int | None) -> None:
     from repurchase.export.crm import write_list_files
     from repurchase.scoring import load_models, score
 
     print(f"scoring benchmark on {machine()}; data {data}, as of {AS_OF}")
-    cfg = load_config(overrides=[{"scoring": {"recall": {"budget_contacts": 50_000}, "reasons_method": reasons}}])
-    print(f"  reasons from {reasons} contributions")
+    over: dict = {"scoring": {"reasons_method": reasons}}
+    if recall_budget is not None:
+        over["scoring"]["recall"] = {"budget_contacts": recall_budget}
+    cfg = load_config(overrides=[over])
+    print(f"  reasons from {reasons} contributions; recall budget {cfg.scoring.recall.budget_contacts:,} contacts")
     r: dict[str, float] = {}
     t_all = time.perf_counter()
     with timed("load + validate tables", r):
@@ -77,16 +80,18 @@ def main() -> None:
     parser.add_argument("--train-customers", type=int, default=100_000)
     parser.add_argument("--phase", choices=["all", "score"], default="all")
     parser.add_argument("--reasons", choices=["auto", "shap", "path"], default="auto")
+    parser.add_argument("--recall-budget", type=int, default=None, help="contacts [config default]")
     args = parser.parse_args()
     if args.phase == "all":
         if not (args.models / "churn_90d" / "manifest.json").is_file():
             train_sample(args.data, args.models, args.train_customers)
         # score in a fresh process so that peak RSS is the scoring job's own
         subprocess.run([sys.executable, __file__, "--phase", "score", "--data", str(args.data),
-                        "--models", str(args.models), "--reasons", args.reasons], check=True)
+                        "--models", str(args.models), "--reasons", args.reasons]
+                       + (["--recall-budget", str(args.recall_budget)] if args.recall_budget is not None else []), check=True)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        score_all(args.data, args.models, Path(tmp) / "lists", args.reasons)
+        score_all(args.data, args.models, Path(tmp) / "lists", args.reasons, args.recall_budget)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ run with a child run per model."""
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -60,7 +61,11 @@ def retrain(config: Config, data_dir: str | Path | None = None, *, dry_run: bool
         return out
 
     def run_all():
-        for job in jobs:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(jobs, desc="models", unit="model", disable=not sys.stderr.isatty(), leave=False)
+        for job in bar:
+            bar.set_postfix_str(f"{job.task} {job.horizon_days} d")
             r = train(tables, job.task, job.horizon_days, config, holdout=job.holdout, models_dir=config.models.dir,
                       track=track)
             out.results.append(r)
