@@ -39,6 +39,22 @@ def _recency(X: pd.DataFrame, name: str) -> list[str]:
             for v, g in zip(X[name], gap)]
 
 
+#: feature -> (text with {x}, {n} = the value rounded with separators, {pct} = 100 x value %;
+#: text when the value is missing)
+_TEMPLATES = {
+    "due_ratio": ("{x:.1f}x their usual gap since the last order", None),
+    "days_since_last_engagement": ("no engagement for {n} days", "never engaged in the community"),
+    "days_since_first_order": ("customer for {n} days", None),
+    "orders_count": ("{n} orders in all", None),
+    "spend_total": ("spent {n} in all", None),
+    "avg_order_value": ("average order {n}", None),
+    "max_order_value": ("largest order {n}", None),
+    "checkin_rate_30d": ("checked in on {pct} of group days in 30 days", "no check-ins"),
+    "coupons_open": ("{n} unused coupons", None),
+    "days_to_coupon_expiry": ("a coupon expires in {n} days", "no open coupon"),
+    "discount_order_share": ("{pct} of orders used a discount", None),
+}
+
 _WINDOW = re.compile(r"^(?P<base>.+)_(?P<w>\d+)d$")
 
 
@@ -47,33 +63,16 @@ def _text(X: pd.DataFrame, name: str) -> list[str]:
     m = _WINDOW.match(name)
     if name == "days_since_last_order":
         return _recency(X, name)
-    if name == "due_ratio":
-        return [f"{x:.1f}x their usual gap since the last order" for x in v]
     if name in ("orders_trend_90d", "engagement_trend_30d"):
         what, days = ("orders", 90) if name.startswith("orders") else ("engagement", 30)
         return [f"{what} {_change(x)} in {days} days" if np.isfinite(x) else f"no {what} trend" for x in v]
-    if name == "days_since_last_engagement":
-        return [f"no engagement for {_n(x)} days" if np.isfinite(x) else "never engaged in the community" for x in v]
-    if name == "days_since_first_order":
-        return [f"customer for {_n(x)} days" for x in v]
-    if name == "orders_count":
-        return [f"{_n(x)} orders in all" for x in v]
-    if name == "spend_total":
-        return [f"spent {_n(x)} in all" for x in v]
-    if name in ("avg_order_value", "max_order_value"):
-        label = "average order" if name.startswith("avg") else "largest order"
-        return [f"{label} {_n(x)}" for x in v]
     if name.startswith("due_ratio_"):
         cat = name[len("due_ratio_"):]
         return [f"{cat} due ({x:.1f}x its cycle)" if np.isfinite(x) else f"never bought {cat}" for x in v]
-    if name == "checkin_rate_30d":
-        return [f"checked in on {100 * x:.0f}% of group days in 30 days" if np.isfinite(x) else "no check-ins" for x in v]
-    if name == "coupons_open":
-        return [f"{_n(x)} unused coupon{'s' if x != 1 else ''}" for x in v]
-    if name == "days_to_coupon_expiry":
-        return [f"a coupon expires in {_n(x)} days" if np.isfinite(x) else "no open coupon" for x in v]
-    if name == "discount_order_share":
-        return [f"{100 * x:.0f}% of orders used a discount" for x in v]
+    if name in _TEMPLATES:
+        text, missing = _TEMPLATES[name]
+        return [text.format(x=x, n=_n(x), pct=f"{100 * x:.0f}%") if np.isfinite(x) else (missing or f"{name}: none")
+                for x in v]
     if name == "in_group":
         return ["in a community group" if x >= 1 else "not in a community group" for x in v]
     if m is not None:
