@@ -160,6 +160,10 @@ class ModelConfig(_Strict):
     min_auc_gain_vs_baselines: float = 0.0
     #: ... and the current champion, scored on the same holdout rows, by more than this
     min_auc_gain_vs_champion: float = 0.0
+    #: the data gate: training, validation and holdout rows each need this many positives and
+    #: negatives, else training refuses (and scoring falls back to RFM rules)
+    min_positives: int = Field(20, ge=1)
+    min_negatives: int = Field(20, ge=1)
     #: boost LightGBM from this probability feature's logit, e.g. bgnbd_p_buy_30d (needs the
     #: btyd feature group); None starts from the base rate
     init_from: str | None = None
@@ -264,6 +268,9 @@ class ScoringConfig(_Strict):
     offers: list[OfferTier] = Field(default_factory=_default_offers)
     #: where scoring takes the champions from: the MLflow registry or the bundles in ``models.dir``
     models: Literal["mlflow", "bundles"] = "mlflow"
+    #: without a champion (none trained, or the data gate refused training), score with transparent
+    #: RFM rules, labelled rfm-rules-v1 in every row; false: stop with an error instead
+    fallback_to_rules: bool = True
     #: share of each list held out as a control group (not to be contacted), stratified by band
     control_share: float = Field(0.1, ge=0, lt=1)
     control_seed: int = 20261122

@@ -15,3 +15,7 @@ class DataError(RepurchaseError):
 
 class ConfigError(RepurchaseError):
     """A config file or flag that cannot be used; the message names the key and the file."""
+
+
+class MissingModelError(RepurchaseError):
+    """No trained champion to load (none trained yet, or none passed the gate)."""

@@ -138,3 +138,14 @@ def test_the_notebook_runs(small_demo, tmp_path):
     images = sum(1 for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
                  if "image/png" in o.get("data", {}))
     assert images >= 5
+
+
+def test_the_data_gate_refuses_training_and_scoring_falls_back_to_rules(synthetic_dir, score_as_of, store, capsys):
+    gate = ["--set", "models.min_positives=1000000", "--set", f"models.dir={store / 'm'}"]
+    assert main(["retrain", str(synthetic_dir), *SMALL, *gate, "--no-mlflow"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot support a next_purchase model" in err and "models.min_positives" in err and "churn 90 d" in err
+    assert main(["score", str(synthetic_dir), "--as-of", score_as_of, "--out", str(store / "lists"), *SMALL, *gate,
+                 "--set", "scoring.models=bundles"]) == 0
+    need = pd.read_parquet(store / "lists" / "need_list.parquet")
+    assert (need["model_version"] == "rfm-rules-v1").all()

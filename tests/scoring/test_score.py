@@ -122,7 +122,30 @@ def test_a_feature_set_that_differs_from_training_is_refused(tables, score_as_of
 
 def test_missing_models_say_what_to_run(tmp_path, score_config):
     with pytest.raises(RepurchaseError, match="repurchase train DATA_DIR --task next_purchase --horizon 30"):
-        load_models(tmp_path, score_config)
+        load_models(tmp_path, score_config, fallback=False)
+
+
+def test_without_champions_transparent_rfm_rules_score_and_say_so(tables, score_as_of, score_config, tmp_path):
+    models = load_models(tmp_path, score_config)  # an empty bundle directory: nothing trained yet
+    assert models.need.rules and models.churn.rules and not models.timing
+    r = score(tables, score_as_of, models, score_config)
+    for frame in (r.need, r.recall):
+        assert len(frame) > 20 and (frame["model_version"] == "rfm-rules-v1").all()
+        assert (frame["reasons"].str.len() > 0).mean() > 0.9
+    assert set(r.summary["fallback"]) == {"next_purchase", "churn"}
+    # the rules rank frequent customers whose usual gap has just run out first
+    assert r.need["score"].is_monotonic_decreasing and r.need["score"].iloc[0] > 0.8
+
+
+def test_a_tampered_bundle_is_refused_not_replaced_by_rules(bundles_dir, score_config, tmp_path):
+    import shutil
+
+    copy = tmp_path / "bundles"
+    shutil.copytree(bundles_dir, copy)
+    with open(copy / "churn_90d" / "model.joblib", "ab") as f:
+        f.write(b"\0")
+    with pytest.raises(RepurchaseError, match="does not match its manifest"):
+        load_models(copy, score_config)
 
 
 def test_reasons_name_the_customers_own_numbers(result):

@@ -69,6 +69,17 @@ class BacktestResult:
     segments: pd.DataFrame = field(default_factory=pd.DataFrame)  # AUC per model, date, RFM segment
 
 
+def _gate_classes(task: str, horizon_days: int, Y: dict, min_pos: int, min_neg: int) -> None:
+    """The data gate: refuse to fit when a part of the rows cannot support a model."""
+    what = "churners" if task == "churn" else "buyers"
+    short = [f"{k} rows have {int(y.sum()):,} {what} and {int(len(y) - y.sum()):,} others" for k, y in Y.items()
+             if y.sum() < min_pos or len(y) - y.sum() < min_neg]
+    if short:
+        raise DataError(f"the data cannot support a {task} model at {horizon_days} days: " + "; ".join(short)
+                        + f" (the gate needs at least {min_pos} {what} and {min_neg} others in each; "
+                        "models.min_positives / models.min_negatives). Use more customers or history.")
+
+
 def backtest(
     tables: Tables,
     task: Task,
@@ -84,11 +95,14 @@ def backtest(
     keep_holdout: bool = False,
     budget_share: float = 0.1,
     train_freq: Literal["monthly", "weekly"] = "monthly",
+    min_positives: int = 1,
+    min_negatives: int = 1,
 ) -> BacktestResult:
     """Train and evaluate at each test date; see :data:`METRIC_COLUMNS` for the metrics rows.
 
     ``budget_share`` sets the contact budget K (a share of the test rows) for precision and
-    recall at K.
+    recall at K. ``min_positives`` / ``min_negatives``: the data gate; training, validation and
+    test rows must each hold at least this many of each class, else :class:`DataError`.
     """
     end = data_end(tables)
     rows, comps, scores, importance, fitted_models, holdout, dates, segments = [], [], {}, {}, {}, {}, {}, []
@@ -108,6 +122,7 @@ def backtest(
         part = {"train": feats["as_of"] < val, "val": feats["as_of"] == val, "test": feats["as_of"] == test}
         X = {k: feats.loc[m, cols] for k, m in part.items()}
         Y = {k: y[m].to_numpy() for k, m in part.items()}
+        _gate_classes(task, horizon_days, Y, min_positives, min_negatives)
         clf = clone(model) if model is not None else RepurchaseClassifier()
         clf.fit(X["train"], Y["train"], X["val"], Y["val"])
         # baselines see the same history the model saw: training and validation rows

@@ -167,6 +167,7 @@ def train(
     pinned = pin_feature_config(tables, hold, config.features)
     result = backtest(tables, task, horizon_days, [hold], n_train=config.models.train_dates,
                       active_days=config.models.active_days, feature_config=pinned, keep_holdout=True,
+                      min_positives=config.models.min_positives, min_negatives=config.models.min_negatives,
                       model=RepurchaseClassifier(init_from=config.models.init_from))
     key = hold.date().isoformat()
     model, rows = result.models[key], result.holdout[key]

@@ -15,7 +15,7 @@ import yaml
 
 from repurchase.config import Config
 from repurchase.data.io import load_tables
-from repurchase.errors import ConfigError
+from repurchase.errors import ConfigError, DataError
 from repurchase.models.train import TrainResult, describe, plan_training, train, training_jobs
 from repurchase.pipelines._steps import Steps, plan_text
 
@@ -26,6 +26,7 @@ STEPS = ["validate", "plan", "train", "summary"]
 class RetrainResult:
     results: list[TrainResult] = field(default_factory=list)
     parent_run_id: str | None = None
+    refused: list[str] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
 
 
@@ -66,8 +67,13 @@ def retrain(config: Config, data_dir: str | Path | None = None, *, dry_run: bool
         bar = tqdm(jobs, desc="models", unit="model", disable=not sys.stderr.isatty(), leave=False)
         for job in bar:
             bar.set_postfix_str(f"{job.task} {job.horizon_days} d")
-            r = train(tables, job.task, job.horizon_days, config, holdout=job.holdout, models_dir=config.models.dir,
-                      track=track)
+            try:
+                r = train(tables, job.task, job.horizon_days, config, holdout=job.holdout,
+                          models_dir=config.models.dir, track=track)
+            except DataError as exc:  # the data gate: the other models still train
+                out.refused.append(f"{job.task} {job.horizon_days} d: {exc}")
+                notes.append(f"{job.task} {job.horizon_days} d: REFUSED by the data gate")
+                continue
             out.results.append(r)
             m = r.metrics.set_index("model")["auc"]
             notes.append(f"{job.task} {job.horizon_days} d: AUC {m['lightgbm']:.4f} vs "
@@ -89,9 +95,13 @@ def retrain(config: Config, data_dir: str | Path | None = None, *, dry_run: bool
                     {"pipeline": "retrain"})
         else:
             run_all()
-        notes.insert(0, f"{sum(r.promoted for r in out.results)} of {len(out.results)} promoted to champion")
+        notes.insert(0, f"{sum(r.promoted for r in out.results)} of {len(jobs)} promoted to champion"
+                     + (f", {len(out.refused)} refused by the data gate" if out.refused else ""))
     with steps.step("summary") as notes:
         notes.append(f"bundles under {config.models.dir}/, reports under {config.models.dir}/reports/")
         for r in out.results:
             notes.append(f"{r.task} {r.horizon_days} d report: {r.files.get('report')}")
+    if out.refused:
+        raise DataError("training refused (scoring will use the current champions, or transparent RFM rules where "
+                        "there are none):\n  " + "\n  ".join(out.refused))
     return out

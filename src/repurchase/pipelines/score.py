@@ -70,7 +70,7 @@ def score_lists(config: Config, as_of: str | None, data_dir: str | Path | None =
                        [f"models: {source}", f"lists to: {out}", f"database: {mask(url) if url else 'none'}"]))
         return run
     with steps.step("load champions") as notes:
-        champions = load_models(source, config)
+        champions = load_models(source, config, fallback=config.scoring.fallback_to_rules)
         notes.append(", ".join(m.version for m in champions.all()))
     with steps.step("score") as notes:
         result = score(tables, T, champions, config, progress=progress)

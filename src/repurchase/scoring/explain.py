@@ -137,6 +137,8 @@ def contributions(model, X: pd.DataFrame, method: str = "shap") -> np.ndarray:
     ``pred_contrib``; exact Shapley values, about 1 ms per row for 500 trees) or ``path`` (the
     root-to-leaf path credit of :func:`path_matrix`; ~100x faster, also additive, but it
     over-credits features split near the root)."""
+    if hasattr(model, "contributions"):  # the transparent rules explain themselves
+        return model.contributions(X)
     booster = model.model_.booster_
     if method == "shap":
         return booster.predict(X, pred_contrib=True, num_iteration=model.best_iteration_)[:, :-1]
@@ -156,6 +158,8 @@ def top_contributions(model, X: pd.DataFrame, k: int = 3, chunk: int = 100_000, 
     """Indices of the ``k`` features that push each row's score up the most (-1 where fewer than
     ``k`` push it up), from LightGBM per-row contributions (see :func:`contributions`)."""
     out = np.full((len(X), k), -1, dtype=np.int64)
+    if hasattr(model, "contributions"):
+        method = "rules"
     if method == "path":
         model._path_cache = path_matrix(model)
     for start in range(0, len(X), chunk):
@@ -163,7 +167,7 @@ def top_contributions(model, X: pd.DataFrame, k: int = 3, chunk: int = 100_000, 
         contrib = contributions(model, part, method)
         order = np.argsort(-contrib, axis=1, kind="stable")[:, :k]
         positive = np.take_along_axis(contrib, order, axis=1) > 0
-        out[start:start + len(part)] = np.where(positive, order, -1)
+        out[start:start + len(part), :order.shape[1]] = np.where(positive, order, -1)
     if method == "path":
         del model._path_cache
     return out

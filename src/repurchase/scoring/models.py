@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from repurchase.config import Config, FeatureConfig
-from repurchase.errors import RepurchaseError
+from repurchase.errors import MissingModelError, RepurchaseError
 from repurchase.models.bundle import MANIFEST_FILE, load_bundle
 from repurchase.models.train import bundle_name, main_horizon, registered_name
 
@@ -25,6 +25,11 @@ class ScoringModel:
     model: Any
     manifest: dict
     version: str  # shown on every list row, e.g. "repurchase-churn v3" or "bundle churn_90d@1a2b3c4d5e6f"
+
+    @property
+    def rules(self) -> bool:
+        """True for the RFM-rules fallback (no trained model)."""
+        return bool(self.manifest.get("rules"))
 
     @property
     def features(self) -> list[str]:
@@ -57,7 +62,7 @@ def _from_mlflow(task: str, horizon: int, config: Config, required: bool) -> Sco
     found = tracking.load_champion(name)
     if found is None:
         if required:
-            raise RepurchaseError(
+            raise MissingModelError(
                 f"no champion for '{name}' in the MLflow registry at {tracking.masked_uri()}: train one first "
                 f"(repurchase train DATA_DIR --task {task} --horizon {horizon}), or score from local bundles with --models models")
         return None
@@ -69,7 +74,7 @@ def _from_bundles(root: Path, task: str, horizon: int, required: bool) -> Scorin
     path = root / bundle_name(task, horizon)
     if not (path / MANIFEST_FILE).is_file():
         if required:
-            raise RepurchaseError(
+            raise MissingModelError(
                 f"no model bundle at {path} ({MANIFEST_FILE} missing): train one first "
                 f"(repurchase train DATA_DIR --task {task} --horizon {horizon} --models-dir {root})")
         return None
@@ -77,19 +82,43 @@ def _from_bundles(root: Path, task: str, horizon: int, required: bool) -> Scorin
     return ScoringModel(task, horizon, model, manifest, f"bundle {path.name}@{manifest['sha256'][:12]}")
 
 
-def load_models(source: str | Path, config: Config) -> ScoringModels:
+def rules_model(task: str, horizon: int, config: Config, why: str) -> ScoringModel:
+    """The RFM-rules stand-in for a model that cannot be loaded; ``why`` goes to the log and summary."""
+    from repurchase.scoring.rules import RULES_VERSION, RFMRules
+
+    log.warning("%s %d d: no usable champion (%s): scoring with transparent RFM rules, labelled %s in every row",
+                task, horizon, why, RULES_VERSION)
+    model = RFMRules(task)
+    manifest = {"task": task, "horizon_days": horizon, "rules": True, "why": why, "features": model.features_in_,
+                "dtypes": {}, "features_config": config.features.model_dump(mode="json")}
+    return ScoringModel(task, horizon, model, manifest, RULES_VERSION)
+
+
+def load_models(source: str | Path, config: Config, *, fallback: bool = True) -> ScoringModels:
     """The champion models: ``"mlflow"`` for the registry, else a directory of bundles.
 
-    The need and churn models are required; timing models (``models.timing_horizons_days``) are
-    used when present, and without them the expected purchase date comes from the need model alone.
+    The need and churn models are required: without one (none trained, or the data gate refused
+    training) the transparent RFM rules stand in when ``fallback``, labelled ``rfm-rules-v1`` in
+    every row; otherwise the error says what to run. Timing models
+    (``models.timing_horizons_days``) are used when present; without them the expected purchase
+    date comes from the need model alone. A bundle that fails its integrity check is never
+    replaced by rules: that error always stops the run.
     """
     def one(task: str, horizon: int, required: bool) -> ScoringModel | None:
         if str(source) == "mlflow":
             return _from_mlflow(task, horizon, config, required)
         return _from_bundles(Path(source), task, horizon, required)
 
-    need = one("next_purchase", main_horizon("next_purchase", config), True)
-    churn = one("churn", main_horizon("churn", config), True)
+    def main(task: str) -> ScoringModel:
+        h = main_horizon(task, config)
+        try:
+            return one(task, h, True)
+        except MissingModelError as exc:
+            if not fallback:
+                raise
+            return rules_model(task, h, config, str(exc))
+
+    need, churn = main("next_purchase"), main("churn")
     timing = []
     for h in config.models.timing_horizons_days:
         if h == need.horizon_days:
@@ -100,7 +129,11 @@ def load_models(source: str | Path, config: Config) -> ScoringModels:
                         need.horizon_days)
         else:
             timing.append(m)
+    if need.rules:  # timing from a different model than the rules' score would not line up
+        timing = []
     for m in [need, churn, *timing]:
+        if m.rules:
+            continue
         if m.manifest.get("task") != m.task or int(m.manifest.get("horizon_days", -1)) != m.horizon_days:
             raise RepurchaseError(f"{m.version}: its manifest says task {m.manifest.get('task')}, "
                                   f"{m.manifest.get('horizon_days')} days; expected {m.task}, {m.horizon_days} days")

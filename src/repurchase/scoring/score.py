@@ -48,6 +48,8 @@ class ScoreResult:
 
 
 def _predict(m: ScoringModel, feats: pd.DataFrame) -> np.ndarray:
+    if m.rules:
+        return m.model.predict_proba(feats)[:, 1]
     X = feats[feature_columns(feats)]
     try:
         check_feature_names(m.features, X, m.dtypes)
@@ -223,6 +225,7 @@ def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *,
         "as_of": str(T.date()),
         "customers_scored": int(len(ids)),
         "models": {m.task + f"_{m.horizon_days}d": m.version for m in models.all()},
+        "fallback": {m.task: m.manifest["why"] for m in models.all() if m.rules},
         "need": {
             "rows": int(len(need)), "control": int(need["control_group"].sum()),
             "contacted": int((~need["control_group"]).sum()),
