@@ -279,6 +279,11 @@ class ScoringConfig(_Strict):
     #: a customer needs this many orders and events with a time of day before their own best
     #: contact hour is used; else the store's peak, else the population's
     min_touches_for_hour: int = Field(3, ge=1)
+    #: drift: warn when a feature's or the score's population stability index against the model's
+    #: training holdout exceeds this ...
+    drift_warn_psi: float = Field(0.25, ge=0)
+    #: ... and refuse to export above this (None: never refuse)
+    drift_max_psi: float | None = Field(None, ge=0)
     #: per-row contributions behind ``reasons``: shap (LightGBM's exact TreeSHAP, ~1 ms per row at
     #: 500 trees on this 2-core machine), path (root-to-leaf credit, ~100x faster, additive, but
     #: it over-credits early splits), or auto: shap for lists up to ``shap_max_rows`` rows, else path

@@ -163,3 +163,21 @@ def test_recall_rows_are_expected_to_pay_for_themselves(result, tables, score_as
     r = score(tables, score_as_of, models, cfg)
     assert (r.recall["expected_gain"] >= 0).all() and len(r.recall) < len(result.recall)
     assert r.summary["recall"]["excluded"]["expected_gain_too_low"] > 0
+
+
+def test_drift_is_measured_against_each_models_training_holdout(result):
+    for task in ("next_purchase", "churn"):
+        d = result.drift[task]
+        assert {"score", "days_since_last_order"} <= set(d["column"])
+        assert d["psi"].is_monotonic_decreasing and (d["psi"] >= 0).all()
+        assert result.summary["drift"][task]["max_psi"] == d["psi"].max()
+
+
+def test_drift_above_the_limit_refuses_the_export(synthetic_dir, bundles_dir, score_as_of, tmp_path, capsys):
+    from repurchase.cli import main
+
+    code = main(["score", str(synthetic_dir), "--as-of", score_as_of, "--out", str(tmp_path / "lists"),
+                 "--models", str(bundles_dir), "--set", "models.timing_horizons_days=[7]",
+                 "--set", "scoring.drift_max_psi=0.0"])
+    assert code == 2 and "drift above scoring.drift_max_psi" in capsys.readouterr().err
+    assert not (tmp_path / "lists").exists()

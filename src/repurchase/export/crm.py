@@ -32,8 +32,9 @@ SUMMARY_FILE = "summary.json"
 
 
 def write_list_files(need: pd.DataFrame, recall: pd.DataFrame, summary: dict, out: str | Path,
-                     plot: bool = True) -> dict[str, Path]:
-    """Write both lists (CSV UTF-8 with BOM, Parquet), ``summary.json`` and a score plot.
+                     plot: bool = True, drift: dict[str, pd.DataFrame] | None = None) -> dict[str, Path]:
+    """Write both lists (CSV UTF-8 with BOM, Parquet), ``summary.json``, a score plot and the
+    drift report (``drift.csv``: PSI per model, column) when given.
 
     ``out`` is replaced whole and atomically; an existing non-empty directory that is not a
     previous scoring output is refused rather than replaced.
@@ -51,6 +52,12 @@ def write_list_files(need: pd.DataFrame, recall: pd.DataFrame, summary: dict, ou
             names[f"{name} (parquet)"] = out / f"{name}.parquet"
         (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
         names["summary"] = out / SUMMARY_FILE
+        if drift is not None:
+            frames = [d.assign(model=task)[["model", "column", "psi", "missing_then", "missing_now"]] for task, d in drift.items()]
+            table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+                columns=["model", "column", "psi", "missing_then", "missing_now"])
+            table.to_csv(tmp / "drift.csv", index=False)
+            names["drift report"] = out / "drift.csv"
         if plot:
             _plot_scores(need, recall, tmp / "score_distribution.png")
             names["score plot"] = out / "score_distribution.png"

@@ -176,11 +176,15 @@ def train(
     bundle_dir = Path(models_dir) / bundle_name(task, horizon_days)
     report_dir = report_dir or Path(models_dir) / "reports" / f"{task}_{horizon_days}d_{key}"
     files = write_backtest_report(result, report_dir, title=f"Training {task}, {horizon_days}-day horizon, holdout {key}")
+    from repurchase.models.drift import reference
+
     manifest = {"task": task, "horizon_days": horizon_days, "holdout": key, **result.dates[key],
                 "features": list(X_hold.columns), "dtypes": {c: str(t) for c, t in X_hold.dtypes.items()},
                 "metrics": result.metrics.set_index("model")[["auc", "pr_auc", "brier", "ece", "lift_top_decile"]].to_dict("index"),
                 "calibration": model.calibration_, "trees": model.best_iteration_, "data": fingerprint(tables),
-                "active_days": config.models.active_days, "features_config": pinned.model_dump(mode="json")}
+                "active_days": config.models.active_days, "features_config": pinned.model_dump(mode="json"),
+                # the holdout's distributions: scoring compares today's population with them (drift)
+                "reference": reference(X_hold, result.scores[key]["lightgbm"].to_numpy())}
 
     tracked = None
     if track:

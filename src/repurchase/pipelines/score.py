@@ -79,8 +79,12 @@ def score_lists(config: Config, as_of: str | None, data_dir: str | Path | None =
                      f"recall list {len(result.recall):,} rows")
         notes += format_summary(result.summary).splitlines()
     with steps.step("export") as notes:
-        run.files = write_list_files(result.need, result.recall, result.summary, out)
-        notes.append(f"{out}/: need_list, recall_list (.csv UTF-8 with BOM, .parquet), summary.json, score_distribution.png")
+        run.files = write_list_files(result.need, result.recall, result.summary, out, drift=result.drift)
+        notes.append(f"{out}/: need_list, recall_list (.csv UTF-8 with BOM, .parquet), summary.json, drift.csv, "
+                     "score_distribution.png")
+        for task, d in result.summary["drift"].items():
+            notes.append(f"drift vs the {task} model's training holdout: largest {d['worst']}"
+                         + (f"; over {config.scoring.drift_warn_psi}: {', '.join(d['over_warn'])}" if d["over_warn"] else ""))
         if url:
             written = write_crm_table([result.need, result.recall], url)
             run.files["database"] = f"{mask(url)} crm_customer_scores"

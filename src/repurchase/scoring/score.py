@@ -45,6 +45,8 @@ class ScoreResult:
     scores: pd.DataFrame
     summary: dict
     timings_s: dict = field(default_factory=dict)
+    #: per model task: PSI of each feature and of the score against the training holdout
+    drift: dict = field(default_factory=dict)
 
 
 def _predict(m: ScoringModel, feats: pd.DataFrame) -> np.ndarray:
@@ -218,6 +220,8 @@ def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *,
     recall = recall[LIST_COLUMNS + RECALL_EXTRA]
     timings["recall_list"] = time.perf_counter() - t0
 
+    drift = _drift(models, need_feats, churn_feats, p_need, p_churn, active, sc)
+
     contacted = recall.loc[~recall["control_group"]]
     spend = float(contacted["contact_cost"].sum() + contacted["offer_cost"].sum())
     recovered = float((rc.response_rate * contacted["value_at_risk"]).sum())
@@ -257,8 +261,44 @@ def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *,
             "budget": {"contacts": rc.budget_contacts, "money": rc.budget_money},
         },
     }
+    summary["drift"] = {task: _drift_summary(d, sc) for task, d in drift.items()}
     scores = base[["customer_id"]].assign(p_need=p_need, p_churn=p_churn, active=active)
-    return ScoreResult(T, need, recall, scores, summary, timings)
+    result = ScoreResult(T, need, recall, scores, summary, timings, drift)
+    too_far = {t: s["max_psi"] for t, s in summary["drift"].items()
+               if sc.drift_max_psi is not None and s["max_psi"] is not None and s["max_psi"] > sc.drift_max_psi}
+    if too_far:
+        raise DataError(f"drift above scoring.drift_max_psi = {sc.drift_max_psi}: "
+                        + "; ".join(f"{t}: {summary['drift'][t]['worst']}" for t in too_far)
+                        + ". The population no longer looks like the one the models were trained on; nothing was "
+                          "exported. Retrain, or raise the threshold if the change is expected.")
+    return result
+
+
+def _drift(models: ScoringModels, need_feats, churn_feats, p_need, p_churn, active, sc) -> dict[str, pd.DataFrame]:
+    """PSI per feature and of the score against each model's training holdout."""
+    from repurchase.models.drift import drift_table
+
+    out = {}
+    for m, feats, p, rows in ((models.need, need_feats, p_need, slice(None)),
+                              (models.churn, churn_feats, p_churn, active)):  # churn was trained on active customers
+        if m.rules or "reference" not in m.manifest:
+            continue
+        out[m.task] = drift_table(m.manifest["reference"], feats.loc[rows, m.features] if not isinstance(rows, slice)
+                                  else feats[m.features], p[rows])
+    for task, d in out.items():
+        high = d.loc[d["psi"] > sc.drift_warn_psi]
+        if len(high):
+            log.warning("%s: %d columns drifted (PSI > %s) since training: %s", task, len(high), sc.drift_warn_psi,
+                        ", ".join(f"{c} {v:.2f}" for c, v in zip(high["column"][:5], high["psi"][:5])))
+    return out
+
+
+def _drift_summary(d: pd.DataFrame, sc) -> dict:
+    if d.empty:
+        return {"max_psi": None, "worst": None, "over_warn": []}
+    top = d.iloc[0]
+    return {"max_psi": float(top["psi"]), "worst": f"{top['column']} PSI {top['psi']:.3f}",
+            "over_warn": d.loc[d["psi"] > sc.drift_warn_psi, "column"].tolist()}
 
 
 __all__ = ["ScoreResult", "score"]

@@ -1,0 +1,62 @@
+"""Drift: the population stability index (PSI) of each feature and of the score between the rows a
+model was evaluated on at training (its holdout date) and the rows it scores today.
+
+PSI = sum over bins of (share now - share then) x ln(share now / share then), on the reference's
+decile bins with missing values as a bin of their own. Rule of thumb: < 0.1 stable, 0.1-0.25 a
+shift worth a look, > 0.25 a different population.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+N_BINS = 10
+EPS = 1e-4
+
+
+def _edges(x: np.ndarray) -> np.ndarray:
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return np.array([])
+    return np.unique(np.quantile(x, np.linspace(0, 1, N_BINS + 1)[1:-1]))
+
+
+def _shares(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Shares per bin: (-inf, e1), [e1, e2), ..., [ek, inf), then missing."""
+    x = np.asarray(x, float)
+    finite = np.isfinite(x)
+    counts = np.bincount(np.searchsorted(edges, x[finite], side="right"), minlength=len(edges) + 1)
+    counts = np.append(counts, (~finite).sum())
+    return counts / max(len(x), 1)
+
+
+def reference(X: pd.DataFrame, score: np.ndarray) -> dict:
+    """What the training-time distributions were: bin edges and shares per feature and the score."""
+    out = {}
+    for name, values in [*X.items(), ("score", pd.Series(score))]:
+        v = values.to_numpy(float)
+        e = _edges(v)
+        out[name] = {"edges": e.tolist(), "shares": _shares(v, e).round(6).tolist()}
+    return out
+
+
+def psi(expected: np.ndarray, actual: np.ndarray) -> float:
+    e, a = np.clip(np.asarray(expected, float), EPS, None), np.clip(np.asarray(actual, float), EPS, None)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def drift_table(ref: dict, X: pd.DataFrame, score: np.ndarray) -> pd.DataFrame:
+    """PSI per column against ``ref`` (from :func:`reference`), largest first."""
+    rows = []
+    for name, r in ref.items():
+        if name == "score":
+            v = np.asarray(score, float)
+        elif name in X.columns:
+            v = X[name].to_numpy(float)
+        else:
+            continue
+        now = _shares(v, np.asarray(r["edges"], float))
+        rows.append({"column": name, "psi": round(psi(r["shares"], now), 4),
+                     "missing_then": r["shares"][-1], "missing_now": round(float(now[-1]), 6)})
+    return pd.DataFrame(rows).sort_values(["psi", "column"], ascending=[False, True]).reset_index(drop=True)
