@@ -170,7 +170,8 @@ def _typed(frame: pd.DataFrame, table: str, tz: str, path: Path) -> tuple[pd.Dat
         if n_present and n_bad == n_present and n_bad > 0:
             raise DataError(
                 f"table '{table}' ({path.name}), column '{col}' cannot be parsed as {_KIND_WORD[kind]}: "
-                f"all {n_bad:,} non-empty values fail; e.g.\n{examples(frame[[col]], bad)}"
+                f"all {n_bad:,} non-empty values fail{_excel_hint(frame[col], bad) if kind == 'ts' else ''}; "
+                f"e.g.\n{examples(frame[[col]], bad)}"
             )
         if n_bad:
             problems.append(Problem(table, col, f"cannot be parsed as {_KIND_WORD[kind]}", bad, frame))
@@ -184,8 +185,20 @@ def _typed(frame: pd.DataFrame, table: str, tz: str, path: Path) -> tuple[pd.Dat
     return pd.DataFrame(out, index=frame.index), problems
 
 
+#: an order above this is a data error (a unit mix-up or a stray id in the amount column)
+MAX_AMOUNT = 1e9
+
 _KIND_WORD = {"id": "text", "str": "text", "float": "a number", "int": "a whole number",
               "bool": "true/false", "ts": "a timestamp"}
+
+
+def _excel_hint(raw: pd.Series, bad: pd.Series) -> str:
+    """Numbers like 45123.5 in a timestamp column are Excel serial dates."""
+    num = pd.to_numeric(raw[bad].astype("str").str.strip(), errors="coerce")
+    if len(num) and num.between(20_000, 80_000).mean() > 0.5:
+        return (" (they look like Excel serial dates, e.g. 45123.5 = 2023-07-16 12:00: "
+                "format the column as text 'YYYY-MM-DD HH:MM' before exporting)")
+    return ""
 
 
 def _normalise_status(typed: pd.DataFrame, raw: pd.DataFrame, status_values: Mapping[str, str]) -> tuple[pd.DataFrame, list[Problem]]:
@@ -222,6 +235,22 @@ def _row_checks(name: str, typed: pd.DataFrame, raw: pd.DataFrame, known: dict) 
             neg_d = typed["discount_amount"] < 0
             if neg_d.any():
                 p.append(Problem(name, "discount_amount", "have a negative discount", neg_d, raw))
+    for col, kind in spec.kinds.items():
+        if kind != "ts" or col not in typed.columns:
+            continue
+        ts = typed[col]
+        early = ts.notna() & (ts < pd.Timestamp("1990-01-01", tz=ts.dt.tz))
+        if early.any():
+            p.append(Problem(name, col, "are before 1990 (an empty or zero date such as 1970-01-01?)", early, raw))
+        if col != "expires_ts":  # a coupon may expire in the future; nothing else happened there yet
+            future = ts.notna() & (ts > pd.Timestamp.now(tz=ts.dt.tz) + pd.Timedelta(days=1))
+            if future.any():
+                p.append(Problem(name, col, "are in the future (after tomorrow)", future, raw))
+    if name == "orders":
+        absurd = ~np.isfinite(typed["amount"].fillna(0).to_numpy(float)) | (typed["amount"] > MAX_AMOUNT)
+        if absurd.any():
+            p.append(Problem(name, "amount", f"have an absurd amount (infinite or above {MAX_AMOUNT:,.0f})",
+                             pd.Series(absurd, index=typed.index), raw))
     if name == "order_items" and "orders" in known:
         orphan = typed["order_id"].notna() & ~isin(typed["order_id"], known["orders"])
         if orphan.any():

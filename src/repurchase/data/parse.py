@@ -115,4 +115,10 @@ def _to_datetime(text: pd.Series, utc: bool) -> pd.Series:
     if retry.any():
         parsed = parsed.copy()
         parsed[retry] = pd.to_datetime(text[retry], errors="coerce", format="mixed", utc=utc)
+    # a year such as 1 or 9999 parses at second resolution but does not fit nanoseconds: not a
+    # valid timestamp here (it becomes a bad row, named in the error), never an overflow
+    lo, hi = pd.Timestamp.min.ceil("s"), pd.Timestamp.max.floor("s")
+    if utc:
+        lo, hi = lo.tz_localize("UTC"), hi.tz_localize("UTC")
+    parsed = parsed.where(parsed.isna() | ((parsed >= lo) & (parsed <= hi)))
     return parsed.astype("datetime64[ns, UTC]" if utc else "datetime64[ns]")
