@@ -17,7 +17,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from repurchase._io import atomic_dir
+from repurchase._io import atomic_dir, crash_point
 from repurchase.errors import RepurchaseError
 
 log = logging.getLogger(__name__)
@@ -190,6 +190,7 @@ def write_crm_table(frames: Iterable[pd.DataFrame], url: str, chunk: int = 20_00
                     conn.execute(table.insert(), records[start:start + chunk])
                 for name, n in f["list"].value_counts().items():
                     written[name] = written.get(name, 0) + int(n)
+            crash_point("crm:before-commit")
     except SQLAlchemyError as exc:
         raise RepurchaseError(f"writing {TABLE} to {mask(url)} failed and was rolled back, the previous rows are "
                               f"unchanged: {type(exc).__name__}: {str(exc.orig if hasattr(exc, 'orig') and exc.orig else exc).splitlines()[0]}") from None
