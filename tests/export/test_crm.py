@@ -3,10 +3,10 @@ failed load leaves the previous rows), on SQLite and on a real PostgreSQL starte
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import socket
 import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -129,3 +129,28 @@ def test_database_password_only_from_the_environment_and_masked(monkeypatch):
     assert resolve_url(None) == "sqlite:///x.db"
     monkeypatch.delenv("REPURCHASE_DB_URL")
     assert resolve_url(None) is None
+
+
+def test_the_database_password_never_reaches_output_or_mlflow(postgres_url, synthetic_dir, bundles_dir, score_as_of,
+                                                              tmp_path, monkeypatch):
+    """The password comes from the environment only, is masked in every printed line and log line,
+    and never reaches the MLflow run of a pipeline."""
+    secret = "s3cret-pw-7731"
+    monkeypatch.setenv("REPURCHASE_DB_PASSWORD", secret)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.chdir(tmp_path)
+    env = {**os.environ}
+    proc = subprocess.run([sys.executable, "-m", "repurchase", "-v", "score", str(synthetic_dir), "--as-of", score_as_of,
+                           "--out", str(tmp_path / "lists"), "--models", str(bundles_dir), "--db", postgres_url,
+                           "--set", "models.timing_horizons_days=[7]"], capture_output=True, text=True, env=env, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert secret not in proc.stdout + proc.stderr and "crm_customer_scores" in proc.stdout
+    assert "postgres:***@" in proc.stdout  # the URL is shown, masked
+    proc = subprocess.run([sys.executable, "-m", "repurchase", "-v", "retrain", str(synthetic_dir), "--set",
+                           "models.train_dates=4", "--set", "models.timing_horizons_days=[]", "--models-dir",
+                           str(tmp_path / "m"), "--set", f"export.db_url={postgres_url}"],
+                          capture_output=True, text=True, env=env, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert secret not in proc.stdout + proc.stderr
+    stored = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and "lists" not in p.parts)
+    assert secret.encode() not in stored  # not in mlflow.db, the artifacts or the bundles
