@@ -112,6 +112,28 @@ def log_summary(metrics: Mapping[str, float], tags: Mapping[str, str]) -> None:
     mlflow.set_tags(dict(tags))
 
 
+def log_lift(experiment: str, run_name: str, metrics: Mapping[str, float], tags: Mapping[str, str],
+             artifacts_dir: Path | None = None) -> str:
+    """One run with a list's measured lift, tagged with the model version that produced the list
+    (and tagged on that registered version too, when it is one)."""
+    mlflow = _mlflow()
+    mlflow.set_experiment(experiment)
+    with mlflow.start_run(run_name=run_name) as run:
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v is not None and pd.notna(v)})
+        mlflow.set_tags(dict(tags))
+        if artifacts_dir is not None:
+            mlflow.log_artifacts(str(artifacts_dir), artifact_path="lift")
+    name, _, version = str(tags.get("model_version", "")).partition(" v")
+    if version.isdigit():
+        try:
+            mlflow.MlflowClient().set_model_version_tag(name, version, f"lift_{tags.get('list')}_{tags.get('as_of')}",
+                                                        f"{metrics.get('purchase_rate_lift_abs', float('nan')):.4f} "
+                                                        f"(run {run.info.run_id})")
+        except Exception as exc:  # noqa: BLE001 - a registry without that model: the run still holds the figures
+            log.warning("could not tag %s v%s with its lift: %s", name, version, exc)
+    return run.info.run_id
+
+
 def champion_version(registered_name: str) -> str | None:
     """The version the ``champion`` alias points at, or None."""
     client = _mlflow().MlflowClient()

@@ -1,0 +1,5 @@
+"""Closing the loop: each exported list's lift against its random control group."""
+
+from repurchase.lift.measure import LiftResult, measure_lift, read_lists, write_lift_report
+
+__all__ = ["LiftResult", "measure_lift", "read_lists", "write_lift_report"]
