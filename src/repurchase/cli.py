@@ -370,18 +370,11 @@ def lift(data_dir, lists_dir, window_days, out, no_mlflow, config_path, profile,
             click.echo(f"{r.list} list as of {r.as_of}: the {r.window_days}-day window closes {r.closes}, after the "
                        f"data ends ({r.data_end}); not measured yet")
     if not no_mlflow and not result.overall.empty:
-        from repurchase import tracking
+        from repurchase.lift import track_lift
+        from repurchase.tracking import masked_uri
 
-        for (name, as_of), g in result.overall.groupby(["list", "as_of"]):
-            metrics = {f"{m}_{k}": v for m, row in g.set_index("metric").iterrows()
-                       for k, v in row.items() if k.startswith("lift_") or k in ("contacted", "control")}
-            r = result.roi.loc[(result.roi["list"] == name) & (result.roi["as_of"] == as_of)]
-            if len(r):
-                metrics.update({"roi": r["roi"].iloc[0], "incremental_revenue": r["incremental_revenue"].iloc[0]})
-            run = tracking.log_lift(cfg.models.experiment, f"lift-{name}-{as_of}", metrics,
-                                    {"list": name, "as_of": as_of, "window_days": str(window_days),
-                                     "model_version": g["model_version"].iloc[0], "pipeline": "lift"}, out)
-            click.echo(f"logged to MLflow run {run} ({tracking.masked_uri()})")
+        runs = track_lift(result, cfg.models.experiment, out)
+        click.echo(f"logged to MLflow: {len(runs)} runs ({masked_uri()})")
     _echo_paths(f"Wrote {out}:", paths)
 
 

@@ -189,3 +189,20 @@ def _plot(result: LiftResult, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def track_lift(result: LiftResult, experiment: str, artifacts_dir: Path | None = None) -> list[str]:
+    """Log each measured (list, as_of) to MLflow next to the model version that produced the list."""
+    from repurchase import tracking
+
+    runs = []
+    for (name, as_of), g in result.overall.groupby(["list", "as_of"]):
+        metrics = {f"{m}_{k}": v for m, row in g.set_index("metric").iterrows()
+                   for k, v in row.items() if k.startswith("lift_") or k in ("contacted", "control")}
+        r = result.roi.loc[(result.roi["list"] == name) & (result.roi["as_of"] == as_of)]
+        if len(r):
+            metrics.update({"roi": r["roi"].iloc[0], "incremental_revenue": r["incremental_revenue"].iloc[0]})
+        runs.append(tracking.log_lift(experiment, f"lift-{name}-{as_of}", metrics,
+                                      {"list": name, "as_of": as_of, "window_days": str(g["window_days"].iloc[0]),
+                                       "model_version": g["model_version"].iloc[0], "pipeline": "lift"}, artifacts_dir))
+    return runs

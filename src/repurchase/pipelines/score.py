@@ -49,12 +49,12 @@ def score_lists(config: Config, as_of: str | None, data_dir: str | Path | None =
 
     ``models``: "mlflow", or a bundle directory (default: ``scoring.models``, bundles from
     ``models.dir``); ``out_dir`` and ``db`` default to ``export.out_dir`` and ``export.db_url`` (or
-    ``$REPURCHASE_DB_URL``).
+    ``$REPURCHASE_DB_URL``); ``db=""`` writes files only.
     """
     data = data_dir_of(config, data_dir)
     out = Path(out_dir or config.export.out_dir)
     source = models or ("mlflow" if config.scoring.models == "mlflow" else config.models.dir)
-    url = resolve_url(db or config.export.db_url)
+    url = None if db == "" else resolve_url(db or config.export.db_url)  # "": files only
     steps = Steps(STEPS, echo)
     run = ScoreRun(timings=steps.timings)
     with steps.step("validate") as notes:
