@@ -254,6 +254,9 @@ class RecallListConfig(_Strict):
     contact_cost: float = Field(1.0, ge=0)
     #: expected share of contacted at-risk customers who come back (for expected gain and ROI)
     response_rate: float = Field(0.2, ge=0, le=1)
+    #: rank by risk (value at risk) or by uplift (expected incremental value = the two-model uplift
+    #: learned from past campaigns x expected spend; needs `repurchase train-uplift` first)
+    ranking: Literal["risk", "uplift"] = "risk"
     #: leave out customers whose expected gain (recovered revenue - contact and offer cost) is
     #: below this; None keeps everyone above the thresholds
     min_expected_gain: float | None = 0.0

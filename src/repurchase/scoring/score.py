@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 NEED_EXTRA = ["expected_purchase_date", "top_categories", "top_category_1", "top_category_2", "top_category_3",
               "offer_discount_pct", "offer_expiry_days", "contact_hour_source"]
-RECALL_EXTRA = ["expected_spend", "value_at_risk", "contact_cost", "offer_cost", "expected_gain",
+RECALL_EXTRA = ["expected_spend", "value_at_risk", "uplift", "contact_cost", "offer_cost", "expected_gain",
                 "offer_discount_pct", "offer_expiry_days", "contact_hour_source"]
 
 
@@ -186,7 +186,10 @@ def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *,
     expected_spend = _spend_in(tables, ids, T, rc.value_window_days) * period / rc.value_window_days
     value_at_risk = p_churn * expected_spend
     r_eligible = active & (p_churn >= rc.min_churn_probability) & (expected_spend >= rc.min_value) & ~excluded
-    order = rank_order(value_at_risk, ids)
+    uplift = np.full(len(ids), np.nan)
+    if rc.ranking == "uplift":
+        uplift = _uplift(config, churn_feats, p_churn)
+    order = rank_order(value_at_risk if rc.ranking == "risk" else uplift * expected_spend, ids)
     order = order[r_eligible[order]]
     r_band = bands(p_churn[order], rc.bands)
     r_offers = assign_offers("recall", base["rfm_code"].iloc[order], base["rfm_segment"].iloc[order], r_band, sc.offers)
@@ -211,6 +214,7 @@ def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *,
     recall["best_contact_hour"] = base["best_contact_hour"].to_numpy()[rows]
     recall["expected_spend"] = np.round(expected_spend[rows], 2)
     recall["value_at_risk"] = np.round(value_at_risk[rows], 2)
+    recall["uplift"] = np.round(uplift[rows], 4)
     recall["contact_cost"] = np.where(r_ctrl[:keep], 0.0, rc.contact_cost)
     recall["offer_cost"] = np.round(np.where(r_ctrl[:keep], 0.0, offer_cost[:keep]), 2)
     recall["expected_gain"] = np.round(gain[:keep], 2)
@@ -272,6 +276,22 @@ def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *,
                         + ". The population no longer looks like the one the models were trained on; nothing was "
                           "exported. Retrain, or raise the threshold if the change is expected.")
     return result
+
+
+def _uplift(config: Config, feats: pd.DataFrame, p_churn: np.ndarray) -> np.ndarray:
+    """The two-model uplift of contacting each customer (bundle from `repurchase train-uplift`)."""
+    from repurchase.errors import MissingModelError
+    from repurchase.lift.uplift import BUNDLE
+    from repurchase.models.bundle import MANIFEST_FILE, load_bundle
+
+    path = config.models.dir / BUNDLE
+    if not (path / MANIFEST_FILE).is_file():
+        raise MissingModelError(f"scoring.recall.ranking is uplift but there is no uplift model at {path}: run "
+                                "repurchase train-uplift DATA_DIR --lists LISTS_DIR after a campaign, or rank by risk")
+    model, manifest = load_bundle(path)
+    X = feats[feature_columns(feats)].assign(list_score=p_churn)
+    check_feature_names(manifest["features"], X)
+    return model.predict_uplift(X)
 
 
 def _drift(models: ScoringModels, need_feats, churn_feats, p_need, p_churn, active, sc) -> dict[str, pd.DataFrame]:
