@@ -149,3 +149,15 @@ def test_the_data_gate_refuses_training_and_scoring_falls_back_to_rules(syntheti
                  "--set", "scoring.models=bundles"]) == 0
     need = pd.read_parquet(store / "lists" / "need_list.parquet")
     assert (need["model_version"] == "rfm-rules-v1").all()
+
+
+@pytest.mark.slow
+def test_retrain_and_score_on_online_retail_ii(orii_dir, store, capsys):
+    """The real data end to end (opt-in: make test-slow): retrain with the profile, then score."""
+    cfg = ["--config", str(REPO / "configs" / "base.yaml"), "--profile", "online_retail_ii"]
+    assert main(["retrain", *cfg, "--data", str(orii_dir), "--models-dir", str(store / "m")]) == 0
+    out = capsys.readouterr().out
+    assert "[3/4] train" in out and "next_purchase 30 d: AUC 0.8" in out
+    assert main(["score", *cfg, "--data", str(orii_dir), "--as-of", "2011-12-10", "--out", str(store / "lists")]) == 0
+    need = pd.read_parquet(store / "lists" / "need_list.parquet")
+    assert len(need) > 1000 and need["model_version"].str.startswith("repurchase-next-purchase v").all()
