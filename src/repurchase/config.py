@@ -165,7 +165,8 @@ class ModelConfig(_Strict):
     min_positives: int = Field(20, ge=1)
     min_negatives: int = Field(20, ge=1)
     #: boost LightGBM from this probability feature's logit, e.g. bgnbd_p_buy_30d (needs the
-    #: btyd feature group); None starts from the base rate
+    #: btyd feature group; "1-bgnbd_p_buy_90d" takes the complement, for churn); None starts from
+    #: the base rate
     init_from: str | None = None
     #: MLflow experiment name
     experiment: str = "repurchase"

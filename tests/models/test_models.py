@@ -128,3 +128,10 @@ def test_boosting_from_bgnbd(tables):
     assert p.between(0, 1).all()
     with pytest.raises(DataError, match="init_from column 'nope'"):
         backtest(tables, "next_purchase", 30, [TEST_DATE], model=RepurchaseClassifier(init_from="nope"), **kw)
+
+
+def test_init_from_complement_starts_a_churn_model_from_one_minus_p():
+    X = pd.DataFrame({"p_buy": [0.1, 0.5, 0.9]})
+    plain, comp = RepurchaseClassifier(init_from="p_buy"), RepurchaseClassifier(init_from="1-p_buy")
+    assert np.allclose(comp._init(X), -plain._init(X))
+    assert np.allclose(comp._init(X), np.log(0.9 / 0.1) * np.array([1, 0, -1]))

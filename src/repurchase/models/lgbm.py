@@ -49,7 +49,8 @@ class RepurchaseClassifier(ClassifierMixin, BaseEstimator):
     n_jobs : int
     init_from : str, optional
         A probability feature (e.g. ``bgnbd_p_buy_30d`` from the ``btyd`` group) whose logit is the
-        starting score: the trees learn corrections to it (boosting from a BTYD model).
+        starting score: the trees learn corrections to it (boosting from a BTYD model). A leading
+        ``1-`` takes the complement, e.g. ``1-bgnbd_p_buy_90d`` as the start of a churn model.
     """
 
     def __init__(self, n_estimators: int = 2000, learning_rate: float = 0.05, num_leaves: int = 31,
@@ -90,8 +91,8 @@ class RepurchaseClassifier(ClassifierMixin, BaseEstimator):
         # LightGBM 4.7 takes the validation set as eval_X / eval_y (eval_set is deprecated)
         extra = {}
         if self.init_from is not None:
-            if self.init_from not in X.columns:
-                raise DataError(f"init_from column '{self.init_from}' is not a feature (add the btyd feature group)")
+            if self._init_column() not in X.columns:
+                raise DataError(f"init_from column '{self._init_column()}' is not a feature (add the btyd feature group)")
             extra = {"init_score": self._init(X), "eval_init_score": [self._init(X_val)]}
         self.model_.fit(X, y, eval_X=X_val, eval_y=y_val, eval_metric="binary_logloss",
                         callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)], **extra)
@@ -102,8 +103,13 @@ class RepurchaseClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _init(self, X: pd.DataFrame) -> np.ndarray:
-        p = X[self.init_from].to_numpy(float)
+        p = X[self._init_column()].to_numpy(float)
+        if self.init_from.startswith("1-"):
+            p = 1.0 - p
         return _logit(np.where(np.isfinite(p), p, 0.5))
+
+    def _init_column(self) -> str:
+        return self.init_from[2:] if self.init_from.startswith("1-") else self.init_from
 
     def _raw(self, X: pd.DataFrame) -> np.ndarray:
         if self.init_from is None:
