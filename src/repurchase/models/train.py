@@ -41,6 +41,13 @@ def bundle_name(task: Task, horizon_days: int) -> str:
     return f"{task}_{horizon_days}d"
 
 
+def init_from(task: Task, config: Config) -> str | None:
+    """The feature whose logit starts the model (``models.init_from``, churn's own override)."""
+    if task == "churn" and config.models.init_from_churn is not None:
+        return config.models.init_from_churn
+    return config.models.init_from
+
+
 def training_jobs(config: Config) -> list[tuple[Task, int]]:
     """(task, horizon) of every model a retrain produces: the need model, its timing horizons, churn."""
     need = main_horizon("next_purchase", config)
@@ -168,7 +175,7 @@ def train(
     result = backtest(tables, task, horizon_days, [hold], n_train=config.models.train_dates,
                       active_days=config.models.active_days, feature_config=pinned, keep_holdout=True,
                       min_positives=config.models.min_positives, min_negatives=config.models.min_negatives,
-                      model=RepurchaseClassifier(init_from=config.models.init_from))
+                      model=RepurchaseClassifier(init_from=init_from(task, config)))
     key = hold.date().isoformat()
     model, rows = result.models[key], result.holdout[key]
     X_hold, y_hold = rows[feature_columns(rows)], result.scores[key]["y"].to_numpy()
