@@ -297,14 +297,17 @@ def train(data_dir, task, horizon, holdout, models_dir, no_mlflow, tolerant, con
 @click.option("--holdout", default=None, help="Holdout as-of date [per model: the latest whose label window is complete].")
 @click.option("--models-dir", type=click.Path(file_okay=False), default=None, help="Bundle directory [models.dir].")
 @click.option("--no-mlflow", is_flag=True, help="Do not track or register; gate against the local bundles only.")
+@click.option("--tolerant", is_flag=True, default=None, help="Skip rows with row-level problems (counted) [data.tolerant].")
 @config_options
-def retrain(data_dir, data_opt, dry_run, holdout, models_dir, no_mlflow, config_path, profile, overrides):
+def retrain(data_dir, data_opt, dry_run, holdout, models_dir, no_mlflow, tolerant, config_path, profile, overrides):
     """Retrain every model (need, timing horizons, churn): validate, plan dates from the data,
     features, labels, fit, evaluate against baselines and the champion, register, promote, report."""
     from repurchase.pipelines import retrain as run_retrain
 
-    extra = {"models": {"dir": models_dir}} if models_dir else None
-    cfg = _config(config_path, profile, overrides, extra)
+    extra = {"models": {"dir": models_dir}} if models_dir else {}
+    if tolerant:
+        extra["data"] = {"tolerant": True}
+    cfg = _config(config_path, profile, overrides, extra or None)
     t0 = time.perf_counter()
     run_retrain(cfg, data_dir or data_opt, dry_run=dry_run, track=not no_mlflow, holdout=holdout, echo=click.echo)
     click.echo(f"retrain finished in {time.perf_counter() - t0:.1f}s")
@@ -325,12 +328,13 @@ def retrain(data_dir, data_opt, dry_run, holdout, models_dir, no_mlflow, config_
 @click.option("--db", default=None, help="SQLAlchemy URL for crm_customer_scores, e.g. sqlite:///crm.db "
               "[export.db_url, $REPURCHASE_DB_URL]; a password comes only from $REPURCHASE_DB_PASSWORD.")
 @click.option("--dry-run", is_flag=True, help="Validate the data, print the plan and the resolved config; write nothing.")
+@click.option("--tolerant", is_flag=True, default=None, help="Skip rows with row-level problems (counted) [data.tolerant].")
 @config_options
-def score(data_dir, data_opt, as_of, out, models_src, db, dry_run, config_path, profile, overrides):
+def score(data_dir, data_opt, as_of, out, models_src, db, dry_run, tolerant, config_path, profile, overrides):
     """Write the need list and the recall list (files, and a SQL table with --db)."""
     from repurchase.pipelines import score_lists
 
-    cfg = _config(config_path, profile, overrides)
+    cfg = _config(config_path, profile, overrides, {"data": {"tolerant": True}} if tolerant else None)
     t0 = time.perf_counter()
     run = score_lists(cfg, as_of, data_dir or data_opt, out_dir=out, models=models_src, db=db, dry_run=dry_run,
                       progress=sys.stderr.isatty(), echo=click.echo)

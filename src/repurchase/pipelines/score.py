@@ -63,6 +63,7 @@ def score_lists(config: Config, as_of: str | None, data_dir: str | Path | None =
             as_of = pd.Timestamp.now(tz=tables.timezone).date().isoformat()
         T = as_of_timestamp(as_of, tables.timezone)
         notes.append(f"{data}: " + ", ".join(f"{t} {n:,}" for t, n in report.rows_kept.items())
+                     + (f"; {sum(report.rejected.values()):,} rows rejected" if report.rejected else "")
                      + f"; scoring as of {T.date()} ({tables.timezone})")
     if dry_run:
         echo(plan_text("dry run: nothing scored or written", STEPS,
