@@ -8,7 +8,7 @@ import pandas as pd
 
 from repurchase._arrow import index_in
 from repurchase.features._timeline import epoch_seconds
-from repurchase.schema import Tables
+from repurchase.schema import Tables, paid_mask
 
 
 def _peak(counts: np.ndarray) -> np.ndarray:
@@ -28,34 +28,35 @@ def best_contact_hour(tables: Tables, customer_ids: pd.Series, as_of: pd.Timesta
     ids = customer_ids.reset_index(drop=True)
     n = len(ids)
     t = int(epoch_seconds(pd.Series([as_of]))[0])
-    o = tables.paid_orders(["customer_id", "order_ts", "store_id"])
-    before = epoch_seconds(o["order_ts"]) < t
-    o = o.loc[before]
-    o_q = index_in(o["customer_id"], ids)
-    o_hour = o["order_ts"].dt.hour.to_numpy(dtype=np.int64)
+    # masks and integer codes over whole columns: copying 30M+ id strings to filter them first
+    # was the scoring run's memory peak at 1M customers
+    orders = tables.orders
+    sel = paid_mask(orders) & (epoch_seconds(orders["order_ts"]) < t)
+    o_q = index_in(orders["customer_id"], ids)[sel]
+    o_hour = orders["order_ts"].dt.hour.to_numpy(dtype=np.int64)[sel]
     qs, hours = [o_q], [o_hour]
     if tables.events is not None:
         e = tables.events
-        e = e.loc[epoch_seconds(e["event_ts"]) < t]
-        qs.append(index_in(e["customer_id"], ids))
-        hours.append(e["event_ts"].dt.hour.to_numpy(dtype=np.int64))
+        e_sel = epoch_seconds(e["event_ts"]) < t
+        qs.append(index_in(e["customer_id"], ids)[e_sel])
+        hours.append(e["event_ts"].dt.hour.to_numpy(dtype=np.int64)[e_sel])
     q, h = np.concatenate(qs), np.concatenate(hours)
     population_peak = int(np.bincount(h, minlength=24).argmax()) if len(h) else 12
     mine = np.bincount(q[q >= 0] * 24 + h[q >= 0], minlength=n * 24).reshape(n, 24)
     hour = _peak(mine)
     source = np.where(mine.sum(axis=1) >= min_touches, "own", "").astype(object)
 
-    if "store_id" in o.columns:
-        stores = pd.Index(o["store_id"].dropna().unique())
+    if "store_id" in orders.columns:
+        stores = pd.Index(orders.loc[sel, "store_id"].dropna().unique())
         if len(stores):
-            s_code = index_in(o["store_id"], stores)
+            s_code = index_in(orders["store_id"], stores)[sel]
             ok = s_code >= 0
             store_peak = _peak(np.bincount(s_code[ok] * 24 + o_hour[ok], minlength=len(stores) * 24).reshape(-1, 24))
             cust_store = np.full(n, -1)
             # the store of most of the customer's orders (ties: the first store seen) ...
-            sel = ok & (o_q >= 0)
-            if sel.any():
-                key, cnt = np.unique(o_q[sel] * len(stores) + s_code[sel], return_counts=True)
+            listed = ok & (o_q >= 0)
+            if listed.any():
+                key, cnt = np.unique(o_q[listed] * len(stores) + s_code[listed], return_counts=True)
                 kq, ks = key // len(stores), key % len(stores)
                 order = np.lexsort((ks, -cnt, kq))
                 kq, ks = kq[order], ks[order]
