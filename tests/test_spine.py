@@ -52,3 +52,24 @@ def test_include_non_buyers_from_events():
 def test_empty_spine_is_a_clear_error():
     with pytest.raises(DataError, match="no customer has a paid order before"):
         build_spine(_tables(), ["2023-01-01"])
+
+
+def test_every_module_imports_on_its_own():
+    """No import cycle: each module loads first, with no other repurchase module loaded before it
+    (spine once failed alone). One fresh interpreter; third-party imports stay cached between tries."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    src = REPO / "src" / "repurchase"
+    mods = sorted("repurchase." + ".".join(p.relative_to(src).with_suffix("").parts).replace(".__init__", "")
+                  for p in src.rglob("*.py") if p.name != "__main__.py")
+    code = ("import importlib, sys\nbad = []\nfor m in sys.argv[1:]:\n"
+            "    for k in [k for k in sys.modules if k == 'repurchase' or k.startswith('repurchase.')]:\n"
+            "        del sys.modules[k]\n"
+            "    try:\n        importlib.import_module(m)\n"
+            "    except Exception as e:\n        bad.append(f'{m}: {type(e).__name__}: {e}')\n"
+            "print('\\n'.join(bad))\nsys.exit(1 if bad else 0)\n")
+    r = subprocess.run([sys.executable, "-c", code, *mods], capture_output=True, text=True, cwd=REPO)
+    assert r.returncode == 0, r.stdout + r.stderr[-2000:]

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from repurchase._arrow import index_in, to_arrow, unique
 from repurchase.errors import ConfigError, DataError
-from repurchase.features._timeline import Timeline, epoch_seconds
+from repurchase._timeline import Timeline, epoch_seconds
 from repurchase.schema import Tables, paid_mask
 
 AsOf = str | dt.date | dt.datetime | pd.Timestamp

@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from repurchase.features._timeline import epoch_seconds
+from repurchase._timeline import epoch_seconds
 from repurchase.schema import Tables
 from repurchase.spine import as_of_timestamp
 

@@ -17,7 +17,7 @@ import pandas as pd
 from repurchase._arrow import release_memory
 from repurchase.config import FeatureConfig
 from repurchase.features._context import FeatureContext
-from repurchase.features._timeline import epoch_seconds
+from repurchase._timeline import epoch_seconds
 from repurchase.features.catalog import CATALOG, GROUPS, catalog_frame, lookup, markdown
 from repurchase.features.btyd import btyd
 from repurchase.features.categories import categories

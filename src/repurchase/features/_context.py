@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from repurchase.config import FeatureConfig
-from repurchase.features._timeline import DAY_S, Timeline, epoch_seconds
+from repurchase._timeline import DAY_S, Timeline, epoch_seconds
 from repurchase.schema import Tables
 from repurchase.spine import CustomerIndex, paid_order_timeline, shifted_seconds
 

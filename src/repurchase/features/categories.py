@@ -13,7 +13,7 @@ import pandas as pd
 from repurchase._arrow import index_in
 from repurchase.schema import paid_mask
 from repurchase.features._context import FeatureContext
-from repurchase.features._timeline import DAY_S, Timeline, epoch_seconds
+from repurchase._timeline import DAY_S, Timeline, epoch_seconds
 from repurchase.features.catalog import safe_name
 
 

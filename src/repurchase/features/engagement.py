@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from repurchase.features._context import FeatureContext
-from repurchase.features._timeline import DAY_S, Timeline, epoch_seconds, mode_by_code
+from repurchase._timeline import DAY_S, Timeline, epoch_seconds, mode_by_code
 from repurchase.features.catalog import safe_name
 
 #: event types that describe membership, not engagement

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from repurchase.features._context import FeatureContext
-from repurchase.features._timeline import DAY_S, epoch_seconds
+from repurchase._timeline import DAY_S, epoch_seconds
 
 
 def offers(ctx: FeatureContext) -> dict[str, np.ndarray]:

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from repurchase.features._context import FeatureContext
-from repurchase.features._timeline import DAY_S, mode_by_code
+from repurchase._timeline import DAY_S, mode_by_code
 
 LAST_GAPS = 10
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from repurchase.errors import DataError
-from repurchase.features._timeline import Timeline, epoch_seconds
+from repurchase._timeline import Timeline, epoch_seconds
 from repurchase.schema import Tables
 from repurchase.spine import CustomerIndex, paid_order_timeline, shifted_seconds
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from repurchase._io import atomic_dir
 from repurchase.errors import DataError
-from repurchase.features._timeline import epoch_seconds
+from repurchase._timeline import epoch_seconds
 from repurchase.labels import data_end
 from repurchase.schema import Tables
 from repurchase.spine import as_of_timestamp, shift_days

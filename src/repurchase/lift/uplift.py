@@ -11,7 +11,7 @@ import pandas as pd
 from repurchase.config import FeatureConfig
 from repurchase.errors import DataError
 from repurchase.features import build_features, feature_columns
-from repurchase.features._timeline import epoch_seconds
+from repurchase._timeline import epoch_seconds
 from repurchase.labels import data_end
 from repurchase.models.bundle import save_bundle
 from repurchase.models.uplift import TwoModelUplift, qini_coefficient

@@ -20,7 +20,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from repurchase.errors import RepurchaseError
-from repurchase.features._timeline import Timeline, epoch_seconds
+from repurchase._timeline import Timeline, epoch_seconds
 from repurchase.schema import Tables, paid_mask
 from repurchase.spine import CustomerIndex
 

@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from repurchase._arrow import index_in, to_arrow
-from repurchase.features._timeline import DAY_S, epoch_seconds
+from repurchase._timeline import DAY_S, epoch_seconds
 from repurchase.schema import Tables
 
 #: categories are tracked as bits of one integer per order

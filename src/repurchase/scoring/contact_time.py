@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from repurchase._arrow import index_in
-from repurchase.features._timeline import epoch_seconds
+from repurchase._timeline import epoch_seconds
 from repurchase.schema import Tables, paid_mask
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from repurchase.config import BandThresholds, OfferTier
-from repurchase.features._timeline import epoch_seconds
+from repurchase._timeline import epoch_seconds
 from repurchase.schema import Tables
 from repurchase.spine import shift_days
 

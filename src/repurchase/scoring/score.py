@@ -14,7 +14,7 @@ import pandas as pd
 from repurchase.config import Config
 from repurchase.errors import DataError
 from repurchase.features import build_features, feature_columns
-from repurchase.features._timeline import epoch_seconds
+from repurchase._timeline import epoch_seconds
 from repurchase.models.lgbm import check_feature_names
 from repurchase.schema import Tables
 from repurchase.scoring.categories import due_categories
