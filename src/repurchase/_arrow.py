@@ -34,6 +34,12 @@ def index_in(values, keys) -> np.ndarray:
     return pos.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+def dictionary_codes(values) -> tuple[np.ndarray, list]:
+    """Integer codes (-1 for missing) of a string column and its dictionary, in C++."""
+    enc = pc.dictionary_encode(to_arrow(values))
+    return enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
+
+
 def unique(parts) -> pa.Array:
     """Unique non-null strings over several string columns, in order of first appearance."""
     chunks = [to_arrow(p) for p in parts]

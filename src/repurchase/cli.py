@@ -6,7 +6,6 @@ a one-line message. A Python traceback is shown only with ``--debug``.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import sys
 import time

@@ -281,3 +281,14 @@ class Tables:
         if "status" not in self.orders.columns:
             return o
         return o.loc[paid_mask(self.orders)]
+
+    def paid_orders_in(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
+                       columns: list[str] | None = None) -> pd.DataFrame:
+        """Paid orders placed in [start, end) (a missing bound is open), with ``order_ts``."""
+        o = self.paid_orders(None if columns is None else list(dict.fromkeys([*columns, "order_ts"])))
+        keep = np.ones(len(o), dtype=bool)
+        if start is not None:
+            keep &= (o["order_ts"] >= start).to_numpy()
+        if end is not None:
+            keep &= (o["order_ts"] < end).to_numpy()
+        return o.loc[keep]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from repurchase.cli import main
 from repurchase.data.importers import import_cdnow, import_online_retail_ii, is_non_product

@@ -3,9 +3,7 @@ campaign's true lift."""
 
 from __future__ import annotations
 
-import dataclasses
 
-import numpy as np
 import pandas as pd
 import pytest
 

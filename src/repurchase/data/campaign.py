@@ -9,7 +9,6 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from repurchase._timeline import epoch_seconds
 from repurchase.schema import Tables
 from repurchase.spine import as_of_timestamp
 
@@ -44,16 +43,14 @@ def simulate_campaign(tables: Tables, lists: pd.DataFrame, *, window_days: int =
     treated = ~rows["control_group"].astype(bool).to_numpy()
     effect = np.where(treated, true_effect(rows), 0.0)
     converted = rng.random(len(rows)) < effect
-    o = tables.paid_orders(["customer_id", "order_ts", "amount"])
-    ts = epoch_seconds(o["order_ts"])
+    o = tables.paid_orders(["customer_id", "amount"])
     new_orders, contacts, natural, extra = [], [], np.zeros(len(rows), bool), np.zeros(len(rows))
     for (name, as_of), idx in rows.groupby(["list", "as_of"]).groups.items():
         T = as_of_timestamp(str(as_of), tables.timezone)
-        lo, hi = epoch_seconds(pd.Series([T, T + pd.Timedelta(days=window_days)]))
         ids = rows.loc[idx, "customer_id"]
-        in_window = o.loc[(ts >= lo) & (ts < hi), "customer_id"]
+        in_window = tables.paid_orders_in(T, T + pd.Timedelta(days=window_days), ["customer_id"])["customer_id"]
         natural[idx] = ids.isin(in_window).to_numpy()
-        past = o.loc[ts < lo].groupby("customer_id")["amount"].median()
+        past = tables.paid_orders_in(None, T, ["customer_id", "amount"]).groupby("customer_id")["amount"].median()
         amount = ids.map(past).fillna(float(o["amount"].median())).to_numpy(float)
         sel = np.asarray(idx)[converted[idx]]
         when = T + pd.to_timedelta(rng.uniform(0.05, window_days - 0.05, len(sel)), unit="D")

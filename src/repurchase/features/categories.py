@@ -10,7 +10,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from repurchase._arrow import index_in
+from repurchase._arrow import dictionary_codes, index_in
 from repurchase.schema import paid_mask
 from repurchase.features._context import FeatureContext
 from repurchase._timeline import DAY_S, Timeline, epoch_seconds
@@ -37,8 +37,7 @@ def category_lines(ctx: FeatureContext) -> pd.DataFrame | None:
     result = None
     if items is not None:
         # The group exists whenever the schema has a category source, whatever the rows hold.
-        # Arrow dictionary codes throughout: 18M lines as Python strings would cost gigabytes.
-        code, names = _category_codes(items, ctx.tables.products)
+        code, names = category_codes(items, ctx.tables.products)
         if code is not None:
             mask = paid_mask(ctx.tables.orders)
             paid = ctx.tables.orders.loc[mask, ["order_id", "order_ts"]]
@@ -64,17 +63,10 @@ def category_lines(ctx: FeatureContext) -> pd.DataFrame | None:
     return result
 
 
-def _category_codes(items: pd.DataFrame, products: pd.DataFrame | None) -> tuple[np.ndarray | None, np.ndarray]:
+def category_codes(items: pd.DataFrame, products: pd.DataFrame | None) -> tuple[np.ndarray | None, np.ndarray]:
     """Per order line, the code of its category (``order_items.category``, else the category of
-    its sku in ``products``; -1 when neither) and the category names; (None, []) without a source."""
-    import pyarrow.compute as pc
-
-    from repurchase._arrow import to_arrow
-
-    def encode(values) -> tuple[np.ndarray, list]:
-        enc = pc.dictionary_encode(to_arrow(values))
-        return enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
-
+    its sku in ``products``; -1 when neither) and the category names; (None, []) without a source.
+    Arrow dictionary codes throughout: 18M lines as Python strings would cost gigabytes."""
     has_items = "category" in items.columns
     has_products = products is not None and "category" in products.columns
     if not has_items and not has_products:
@@ -82,10 +74,10 @@ def _category_codes(items: pd.DataFrame, products: pd.DataFrame | None) -> tuple
     names: list = []
     code = np.full(len(items), -1, dtype=np.int64)
     if has_items:
-        code, names = encode(items["category"])
+        code, names = dictionary_codes(items["category"])
     if has_products:
         p = products.drop_duplicates("sku")
-        p_code, p_names = encode(p["category"])
+        p_code, p_names = dictionary_codes(p["category"])
         # the catalogue's names in the same code space as the lines' own
         seen = set(names)
         extra = [n for n in p_names if n not in seen]

@@ -11,8 +11,7 @@ import pandas as pd
 from repurchase.config import FeatureConfig
 from repurchase.errors import DataError
 from repurchase.features import build_features, feature_columns
-from repurchase._timeline import epoch_seconds
-from repurchase.labels import data_end
+from repurchase.labels import data_end, next_purchase_labels
 from repurchase.models.bundle import save_bundle
 from repurchase.models.uplift import TwoModelUplift, qini_coefficient
 from repurchase.schema import Tables
@@ -33,13 +32,7 @@ def campaign_rows(tables: Tables, lists: pd.DataFrame, window_days: int, feature
         raise DataError(f"no {list_name} list rows with a closed {window_days}-day window: run a campaign first")
     spine = pd.DataFrame({"customer_id": rows["customer_id"].astype("str"), "as_of": pd.DatetimeIndex(rows["ts"])})
     feats = build_features(tables, spine=spine, config=feature_config)
-    o = tables.paid_orders(["customer_id", "order_ts"])
-    ts = epoch_seconds(o["order_ts"])
-    y = np.zeros(len(rows))
-    for t, idx in rows.groupby("ts").groups.items():
-        lo, hi = epoch_seconds(pd.Series([t, shift_days(t, window_days)]))
-        buyers = set(o.loc[(ts >= lo) & (ts < hi), "customer_id"])
-        y[idx] = rows.loc[idx, "customer_id"].isin(buyers).to_numpy()
+    y = next_purchase_labels(tables, spine, window_days).to_numpy()
     treated = ~rows["control_group"].astype(bool).to_numpy()
     # the list's own score (churn risk) is known at T and shapes who responds: a feature too
     X = feats[feature_columns(feats)].assign(list_score=rows["score"].to_numpy(float))

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
-from repurchase._arrow import index_in, to_arrow
+from repurchase._arrow import dictionary_codes, index_in
 from repurchase._timeline import DAY_S, epoch_seconds
+from repurchase.features.categories import category_codes
 from repurchase.schema import Tables
 
 #: categories are tracked as bits of one integer per order
@@ -35,13 +35,6 @@ PRIOR_ORDERS = 3.0
 KINDS = np.array(["due", "upgrade", "related", "next"], dtype=object)
 #: probabilities below this are not shown
 MIN_SHOWN = 0.005
-
-
-def _codes(values) -> tuple[np.ndarray, np.ndarray]:
-    """Dictionary codes (-1 for nulls) and the dictionary of a string column."""
-    enc = pc.dictionary_encode(to_arrow(values))
-    return (enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64),
-            np.asarray(enc.dictionary.to_pylist(), dtype=object))
 
 
 @dataclass
@@ -59,16 +52,10 @@ def _lines(tables: Tables, paid: pd.DataFrame, ts: np.ndarray, t: int) -> _Lines
     if items is None:
         return None
     p = tables.products
-    has_p = p is not None and "category" in p.columns and len(p) > 0
-    if "category" not in items.columns and not has_p:
+    cat_code, names = category_codes(items, p)  # the line's own category, else its sku's
+    if cat_code is None:
         return None
     product = index_in(items["sku"], p["sku"]) if p is not None and len(p) else np.full(len(items), -1)
-    cat = items["category"] if "category" in items.columns else pd.Series(pd.NA, index=items.index, dtype="str")
-    if has_p:  # the catalogue fills categories the lines do not carry
-        from_p = p["category"].to_numpy(dtype=object)[np.maximum(product, 0)]
-        from_p = np.where(product >= 0, from_p, None)
-        cat = cat.fillna(pd.Series(from_p, index=items.index, dtype="str"))
-    cat_code, names = _codes(cat)
     order = index_in(items["order_id"], paid["order_id"])
     ok = (order >= 0) & (cat_code >= 0)
     ok[ok] = ts[order[ok]] < t
@@ -104,7 +91,7 @@ def due_categories(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp,
     if lines is None:
         return out
     K, cats = len(lines.cats), lines.cats
-    cust_paid, _ = _codes(paid["customer_id"])
+    cust_paid, _ = dictionary_codes(paid["customer_id"])
     q_paid = index_in(paid["customer_id"], ids)  # position among the listed customers, -1 if not listed
 
     # one row per order: customer, time, category bits; sorted by (customer, time)

@@ -132,11 +132,12 @@ def path_matrix(model):
     return sp.csr_matrix((vals, (rows, cols)), shape=(off, n_features)), np.asarray(offsets, dtype=np.int64), base
 
 
-def contributions(model, X: pd.DataFrame, method: str = "shap") -> np.ndarray:
+def contributions(model, X: pd.DataFrame, method: str = "shap", paths=None) -> np.ndarray:
     """Per-row, per-feature contributions to the raw margin: ``shap`` (LightGBM's TreeSHAP,
     ``pred_contrib``; exact Shapley values, about 1 ms per row for 500 trees) or ``path`` (the
     root-to-leaf path credit of :func:`path_matrix`; ~100x faster, also additive, but it
-    over-credits features split near the root)."""
+    over-credits features split near the root). ``paths``: :func:`path_matrix` of the model, when
+    the caller already has it (it walks every tree)."""
     if hasattr(model, "contributions"):  # the transparent rules explain themselves
         return model.contributions(X)
     booster = model.model_.booster_
@@ -146,7 +147,7 @@ def contributions(model, X: pd.DataFrame, method: str = "shap") -> np.ndarray:
         raise ValueError(f"unknown contribution method {method!r} (shap or path)")
     import scipy.sparse as sp
 
-    P, offsets, _ = getattr(model, "_path_cache", None) or path_matrix(model)
+    P, offsets, _ = paths if paths is not None else path_matrix(model)
     leaves = booster.predict(X, pred_leaf=True, num_iteration=model.best_iteration_).astype(np.int64)
     n, t = leaves.shape
     onehot = sp.csr_matrix((np.ones(n * t), (leaves + offsets[None, :]).ravel(), np.arange(0, n * t + 1, t)),
@@ -158,18 +159,14 @@ def top_contributions(model, X: pd.DataFrame, k: int = 3, chunk: int = 100_000, 
     """Indices of the ``k`` features that push each row's score up the most (-1 where fewer than
     ``k`` push it up), from LightGBM per-row contributions (see :func:`contributions`)."""
     out = np.full((len(X), k), -1, dtype=np.int64)
-    if hasattr(model, "contributions"):
-        method = "rules"
-    if method == "path":
-        model._path_cache = path_matrix(model)
+    # the tree walk for path credit is done once, not per chunk
+    paths = path_matrix(model) if method == "path" and not hasattr(model, "contributions") else None
     for start in range(0, len(X), chunk):
         part = X.iloc[start:start + chunk]
-        contrib = contributions(model, part, method)
+        contrib = contributions(model, part, method, paths)
         order = np.argsort(-contrib, axis=1, kind="stable")[:, :k]
         positive = np.take_along_axis(contrib, order, axis=1) > 0
         out[start:start + len(part), :order.shape[1]] = np.where(positive, order, -1)
-    if method == "path":
-        del model._path_cache
     return out
 
 

@@ -14,7 +14,6 @@ import pandas as pd
 from repurchase.config import Config
 from repurchase.errors import DataError
 from repurchase.features import build_features, feature_columns
-from repurchase._timeline import epoch_seconds
 from repurchase.models.lgbm import check_feature_names
 from repurchase.schema import Tables
 from repurchase.scoring.categories import due_categories
@@ -49,6 +48,11 @@ class ScoreResult:
     drift: dict = field(default_factory=dict)
 
 
+def _config_key(m: ScoringModel) -> str:
+    """Models trained with the same pinned feature config share one feature build."""
+    return json.dumps(m.manifest["features_config"], sort_keys=True)
+
+
 def _predict(m: ScoringModel, feats: pd.DataFrame) -> np.ndarray:
     if m.rules:
         return m.model.predict_proba(feats)[:, 1]
@@ -63,11 +67,7 @@ def _predict(m: ScoringModel, feats: pd.DataFrame) -> np.ndarray:
 
 def _spend_in(tables: Tables, ids: pd.Series, as_of: pd.Timestamp, days: int) -> np.ndarray:
     """Paid spend of each customer in [T - days, T)."""
-    o = tables.paid_orders(["customer_id", "order_ts", "amount"])
-    ts = epoch_seconds(o["order_ts"])
-    t = epoch_seconds(pd.Series([as_of]))[0]
-    since = epoch_seconds(pd.Series([shift_days(as_of, -days)]))[0]
-    o = o.loc[(ts >= since) & (ts < t)]
+    o = tables.paid_orders_in(shift_days(as_of, -days), as_of, ["customer_id", "amount"])
     return o.groupby("customer_id")["amount"].sum().reindex(ids.to_numpy()).fillna(0.0).to_numpy(float)
 
 
@@ -111,7 +111,7 @@ def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *,
     built: dict[str, pd.DataFrame] = {}
     probs: dict[str, np.ndarray] = {}
     for m in models.all():
-        key = json.dumps(m.manifest["features_config"], sort_keys=True)
+        key = _config_key(m)
         if key not in built:
             built[key] = build_features(tables, [T], config=m.feature_config, progress=progress)
         feats = built[key]
@@ -123,8 +123,7 @@ def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *,
     if not built or len(first) == 0:
         raise DataError(f"no customer has a paid order before {T.date()}: nothing to score")
 
-    need_feats = built[json.dumps(models.need.manifest["features_config"], sort_keys=True)]
-    churn_feats = built[json.dumps(models.churn.manifest["features_config"], sort_keys=True)]
+    need_feats, churn_feats = built[_config_key(models.need)], built[_config_key(models.churn)]
     ids = first["customer_id"].reset_index(drop=True)
     base = pd.DataFrame({
         "customer_id": ids, "as_of": T.date(),
@@ -299,12 +298,12 @@ def _drift(models: ScoringModels, need_feats, churn_feats, p_need, p_churn, acti
     from repurchase.models.drift import drift_table
 
     out = {}
-    for m, feats, p, rows in ((models.need, need_feats, p_need, slice(None)),
+    everyone = np.ones(len(p_need), dtype=bool)
+    for m, feats, p, rows in ((models.need, need_feats, p_need, everyone),
                               (models.churn, churn_feats, p_churn, active)):  # churn was trained on active customers
         if m.rules or "reference" not in m.manifest:
             continue
-        out[m.task] = drift_table(m.manifest["reference"], feats.loc[rows, m.features] if not isinstance(rows, slice)
-                                  else feats[m.features], p[rows])
+        out[m.task] = drift_table(m.manifest["reference"], feats.loc[rows, m.features], p[rows])
     for task, d in out.items():
         high = d.loc[d["psi"] > sc.drift_warn_psi]
         if len(high):
