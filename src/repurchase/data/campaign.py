@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from repurchase.schema import Tables
-from repurchase.spine import as_of_timestamp
+from repurchase.spine import as_of_timestamp, shift_days
 
 #: the true effect: P(an extra purchase because of the contact) = base x band x segment x offer
 BASE_EFFECT = {"need": 0.10, "recall": 0.15}
@@ -48,7 +48,7 @@ def simulate_campaign(tables: Tables, lists: pd.DataFrame, *, window_days: int =
     for (name, as_of), idx in rows.groupby(["list", "as_of"]).groups.items():
         T = as_of_timestamp(str(as_of), tables.timezone)
         ids = rows.loc[idx, "customer_id"]
-        in_window = tables.paid_orders_in(T, T + pd.Timedelta(days=window_days), ["customer_id"])["customer_id"]
+        in_window = tables.paid_orders_in(T, shift_days(T, window_days), ["customer_id"])["customer_id"]
         natural[idx] = ids.isin(in_window).to_numpy()
         past = tables.paid_orders_in(None, T, ["customer_id", "amount"]).groupby("customer_id")["amount"].median()
         amount = ids.map(past).fillna(float(o["amount"].median())).to_numpy(float)
