@@ -91,12 +91,11 @@ def category_codes(items: pd.DataFrame, products: pd.DataFrame | None) -> tuple[
     return code, np.asarray(names, dtype=object)
 
 
-def category_cycles(ctx: FeatureContext) -> dict[str, float]:
+def category_cycles(products: pd.DataFrame | None) -> dict[str, float]:
     """Catalogue cycle per category: the median ``products.cycle_days`` of its skus."""
-    p = ctx.tables.products
-    if p is None or "cycle_days" not in p.columns or "category" not in p.columns:
+    if products is None or "cycle_days" not in products.columns or "category" not in products.columns:
         return {}
-    return p.dropna(subset=["cycle_days", "category"]).groupby("category")["cycle_days"].median().to_dict()
+    return products.dropna(subset=["cycle_days", "category"]).groupby("category")["cycle_days"].median().to_dict()
 
 
 def top_categories(ctx: FeatureContext) -> list[str]:
@@ -117,7 +116,7 @@ def category_columns(ctx: FeatureContext) -> Iterator[CategoryColumn]:
     cat_idx = pd.Index(cats, dtype=object).get_indexer(lines["category"].astype(object)) if cats else np.full(len(lines), -1)
     top = cat_idx >= 0
     tl = Timeline.build(lines["code"].to_numpy()[top] * k + cat_idx[top], lines["ts"].to_numpy()[top], ctx.index.n_codes * k)
-    catalogue = category_cycles(ctx)
+    catalogue = category_cycles(ctx.tables.products)
     for j, c in enumerate(cats):
         q = ctx.q_codes * k + j
         pos, start = tl.pos(q, ctx.q_t), tl.start(q)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from repurchase._arrow import dictionary_codes, index_in
 from repurchase._timeline import DAY_S, epoch_seconds
-from repurchase.features.categories import category_codes
+from repurchase.features.categories import category_codes, category_cycles
 from repurchase.schema import Tables
 
 #: categories are tracked as bits of one integer per order
@@ -190,11 +190,8 @@ def _transitions(prev: np.ndarray, nxt: np.ndarray, K: int) -> np.ndarray:
 
 def _fill_cycles(own: np.ndarray, cats: list[str], tables: Tables) -> np.ndarray:
     """Own cycle, else the catalogue's (median ``cycle_days`` of the category), else the population's."""
-    catalogue = np.full(len(cats), np.nan)
-    p = tables.products
-    if p is not None and {"cycle_days", "category"} <= set(p.columns):
-        med = p.dropna(subset=["cycle_days", "category"]).groupby("category")["cycle_days"].median()
-        catalogue = med.reindex(cats).to_numpy(float)
+    cycles = category_cycles(tables.products)
+    catalogue = np.array([cycles.get(c, np.nan) for c in cats], dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a category nobody bought twice: all-NaN column
         population = np.nanmedian(own, axis=0) if len(own) else np.full(len(cats), np.nan)
