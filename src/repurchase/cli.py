@@ -245,12 +245,10 @@ def backtest(data_dir, task, horizon, as_of, out, train_dates, train_freq, activ
     cfg = _config(config_path, profile, overrides)
     tables, _ = load_tables(data_dir, cfg.data, tolerant=tolerant)
     t0 = time.perf_counter()
-    from repurchase.models.lgbm import RepurchaseClassifier
-    from repurchase.models.train import init_from
+    from repurchase.models.train import model_for
 
     result = run_backtest(tables, task, horizon, list(as_of), n_train=train_dates, active_days=active_days,
-                          feature_config=cfg.features, train_freq=train_freq,
-                          model=RepurchaseClassifier(init_from=init_from(task, cfg)))
+                          feature_config=cfg.features, train_freq=train_freq, model=model_for(task, horizon, cfg))
     paths = write_backtest_report(result, out, title=f"Backtest: {task}, {horizon}-day horizon, {data_dir}")
     with pd_display():
         click.echo(result.metrics.drop(columns=["task"]).round(4).to_string(index=False))

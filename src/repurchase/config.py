@@ -104,9 +104,11 @@ class FeatureConfig(_Strict):
 
     #: feature groups to build (each also needs its source tables)
     groups: list[Literal["rfm", "rhythm", "categories", "offers", "engagement", "btyd"]] = Field(
-        default_factory=lambda: ["rfm", "rhythm", "categories", "offers", "engagement"])
+        default_factory=lambda: ["rfm", "rhythm", "categories", "offers", "engagement", "btyd"])
     #: windows, in days, for order counts and spend
     windows_days: list[int] = Field(default_factory=lambda: [30, 90, 180, 365])
+    #: horizons, in days, of the BG/NBD purchase probabilities (btyd group: bgnbd_p_buy_{h}d)
+    btyd_horizons_days: list[int] = Field(default_factory=lambda: [7, 14, 30, 90])
     #: windows, in days, for engagement event counts
     engagement_windows_days: list[int] = Field(default_factory=lambda: [7, 30, 90])
     #: how R, F and M are marked high: against the population mean, median, or fixed values
@@ -171,6 +173,12 @@ class ModelConfig(_Strict):
     #: the churn model's starting score when it differs, e.g. 1-bgnbd_p_buy_90d (measured: +0.007 to
     #: +0.010 AUC on both real datasets, bench/RESULTS.md); None: ``init_from``
     init_from_churn: str | None = None
+    #: stack the trees with the RFM logistic and BG/NBD on the validation date (the shipped model;
+    #: beats both baselines on the real datasets where the trees alone only tie them)
+    blend: bool = True
+    #: probability features stacked with the trees; None: BG/NBD's P(buy) at the horizon nearest
+    #: the model's (bgnbd_p_buy_{h}d; its complement for churn)
+    blend_with: list[str] | None = None
     #: MLflow experiment name
     experiment: str = "repurchase"
     #: local model bundles (written by training, read by scoring with ``scoring.models: bundles``)

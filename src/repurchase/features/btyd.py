@@ -1,4 +1,4 @@
-"""BG/NBD outputs as features (opt-in group ``btyd``; needs the ``btyd`` extra, ``lifetimes``).
+"""BG/NBD outputs as features (group ``btyd``, on by default; needs ``lifetimes``).
 
 At each as-of date the model is fitted on the spine rows of that date, from their histories
 strictly before it (unsupervised: no labels), so nothing after T is used. Its outputs summarise a
@@ -27,8 +27,9 @@ def btyd(ctx: FeatureContext) -> dict[str, np.ndarray]:
     spine = pd.DataFrame({"customer_id": ctx.index.ids[ctx.q_codes].to_numpy(),
                           "as_of": pd.to_datetime(ctx.q_t, unit="s", utc=True).tz_convert(ctx.tables.timezone)})
     summary = btyd_summary(ctx.tables, spine)
+    horizons = sorted(set(ctx.config.btyd_horizons_days))
     names = ["btyd_repeat_days", "btyd_recency_days", "btyd_age_days", "bgnbd_p_alive",
-             "bgnbd_p_buy_30d", "bgnbd_p_buy_90d", "bgnbd_expected_purchases_90d"]
+             *[f"bgnbd_p_buy_{h}d" for h in horizons], "bgnbd_expected_purchases_90d"]
     out = {n: np.full(ctx.n, np.nan) for n in names}
     out["btyd_repeat_days"] = summary["frequency"].to_numpy(float)
     out["btyd_recency_days"] = summary["recency"].to_numpy(float)
@@ -46,7 +47,7 @@ def btyd(ctx: FeatureContext) -> dict[str, np.ndarray]:
             alive = np.asarray(bg.model_.conditional_probability_alive(x, tx, T), float)
             expected = np.asarray(bg.model_.conditional_expected_number_of_purchases_up_to_time(90, x, tx, T), float)
         out["bgnbd_p_alive"][rows] = np.where(np.isfinite(alive), alive, np.nan)
-        out["bgnbd_p_buy_30d"][rows] = bg.p_buy(s, 30)
-        out["bgnbd_p_buy_90d"][rows] = bg.p_buy(s, 90)
+        for h in horizons:
+            out[f"bgnbd_p_buy_{h}d"][rows] = bg.p_buy(s, h)
         out["bgnbd_expected_purchases_90d"][rows] = np.where(np.isfinite(expected), expected, np.nan)
     return out

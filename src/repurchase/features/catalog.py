@@ -74,13 +74,12 @@ CATALOG: tuple[FeatureSpec, ...] = (
     _F("days_since_joined_group", "engagement", "at T", "customers, events", "days since the customer's latest group join"),
     _F("checkin_rate_30d", "engagement", "[T-30, T)", "events, customers", "distinct check-in days in the last 30 d / days in the group within them"),
     _F("days_since_registered", "engagement", "at T", "customers", "days since registration"),
-    # btyd (opt-in): BG/NBD fitted at each as-of date on the histories before it
+    # btyd: BG/NBD fitted at each as-of date on the histories before it
     _F("btyd_repeat_days", "btyd", "all before T", "orders", "repeat purchase days (distinct purchase days - 1), the BTYD frequency"),
     _F("btyd_recency_days", "btyd", "all before T", "orders", "days from the first to the last purchase day (BTYD recency)"),
     _F("btyd_age_days", "btyd", "all before T", "orders", "days from the first purchase day to T (BTYD T)"),
     _F("bgnbd_p_alive", "btyd", "all before T", "orders", "BG/NBD probability that the customer is still active at T"),
-    _F("bgnbd_p_buy_30d", "btyd", "all before T", "orders", "BG/NBD probability of at least one purchase in the 30 days after T"),
-    _F("bgnbd_p_buy_90d", "btyd", "all before T", "orders", "BG/NBD probability of at least one purchase in the 90 days after T"),
+    _F("bgnbd_p_buy_{w}d", "btyd", "all before T", "orders", "BG/NBD probability of at least one purchase in the {w} days after T (features.btyd_horizons_days)"),
     _F("bgnbd_expected_purchases_90d", "btyd", "all before T", "orders", "BG/NBD expected purchases in the 90 days after T"),
 )
 

@@ -67,6 +67,7 @@ class BacktestResult:
     holdout: dict[str, pd.DataFrame] = field(default_factory=dict)  # as_of -> test features (with keys)
     dates: dict[str, dict] = field(default_factory=dict)  # as_of -> training and validation dates
     segments: pd.DataFrame = field(default_factory=pd.DataFrame)  # AUC per model, date, RFM segment
+    need: pd.DataFrame = field(default_factory=pd.DataFrame)  # need-list hit@k and date MAE (next purchase)
 
 
 def _gate_classes(task: str, horizon_days: int, Y: dict, min_pos: int, min_neg: int) -> None:
@@ -97,15 +98,18 @@ def backtest(
     train_freq: Literal["monthly", "weekly"] = "monthly",
     min_positives: int = 1,
     min_negatives: int = 1,
+    need_metrics: bool = True,
 ) -> BacktestResult:
     """Train and evaluate at each test date; see :data:`METRIC_COLUMNS` for the metrics rows.
 
     ``budget_share`` sets the contact budget K (a share of the test rows) for precision and
     recall at K. ``min_positives`` / ``min_negatives``: the data gate; training, validation and
     test rows must each hold at least this many of each class, else :class:`DataError`.
+    ``need_metrics``: for next purchase, also measure the need list (due-category hit@3 and the
+    expected-date error among buyers, :mod:`repurchase.models.need_metrics`).
     """
     end = data_end(tables)
-    rows, comps, scores, importance, fitted_models, holdout, dates, segments = [], [], {}, {}, {}, {}, {}, []
+    rows, comps, scores, importance, fitted_models, holdout, dates, segments, need = [], [], {}, {}, {}, {}, {}, [], []
     for test in as_of_dates(test_dates, tables.timezone):
         if shift_days(test, horizon_days) > end:
             raise DataError(f"test date {test.date()} + {horizon_days} days is after the end of the data ({end.date()}).")
@@ -157,6 +161,12 @@ def backtest(
             comps.append({"task": task, "as_of": test.date().isoformat(), "model": "lightgbm", "baseline": base,
                           "auc_diff": diff, "ci_low": lo, "ci_high": hi})
         key = test.date().isoformat()
+        if need_metrics and task == "next_purchase":
+            from repurchase.models.need_metrics import need_list_metrics
+
+            cfg = feature_config or FeatureConfig()
+            need.append(need_list_metrics(tables, feats.loc[part["test"]], p["lightgbm"], Y["test"], test, horizon_days,
+                                          due_ratio=cfg.category_due_ratio))
         scores[key] = pd.DataFrame({"y": Y["test"], **p})
         importance[key] = clf.feature_importance()
         fitted_models[key] = clf
@@ -167,4 +177,5 @@ def backtest(
                  len(Y["train"]), len(Y["val"]), len(Y["test"]), clf.best_iteration_, clf.calibration_, time.perf_counter() - t0)
     frame = pd.DataFrame(rows)
     return BacktestResult(frame[METRIC_COLUMNS + ["log_loss", "budget", "precision_at_budget", "recall_at_budget"]],
-                          pd.DataFrame(comps), scores, importance, fitted_models, holdout, dates, pd.DataFrame(segments))
+                          pd.DataFrame(comps), scores, importance, fitted_models, holdout, dates, pd.DataFrame(segments),
+                          pd.concat(need, ignore_index=True) if need else pd.DataFrame())

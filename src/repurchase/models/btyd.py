@@ -66,16 +66,25 @@ def btyd_summary(tables: Tables, spine: pd.DataFrame) -> pd.DataFrame:
 
 class BGNBDBaseline(ClassifierMixin, BaseEstimator):
     """BG/NBD fitted on the summaries at the scoring date (data before it only), scoring
-    P(at least one purchase in the next ``horizon_days``); ``churn=True`` scores 1 minus that."""
+    P(at least one purchase in the next ``horizon_days``); ``churn=True`` scores 1 minus that.
 
-    def __init__(self, horizon_days: int = 30, churn: bool = False, penalizer_coef: float = 0.0):
+    The four parameters are fitted on a seeded sample of at most ``max_fit_rows`` customers
+    (``None``: all): they are population parameters, and the fit's cost grows with the rows.
+    """
+
+    def __init__(self, horizon_days: int = 30, churn: bool = False, penalizer_coef: float = 0.0,
+                 max_fit_rows: int | None = 100_000, random_state: int = 0):
         self.horizon_days = horizon_days
         self.churn = churn
         self.penalizer_coef = penalizer_coef
+        self.max_fit_rows = max_fit_rows
+        self.random_state = random_state
 
     def fit(self, X: pd.DataFrame, y=None) -> "BGNBDBaseline":
         BetaGeoFitter = _import_lifetimes().BetaGeoFitter
         s = X[SUMMARY].dropna()
+        if self.max_fit_rows is not None and len(s) > self.max_fit_rows:
+            s = s.sample(n=self.max_fit_rows, random_state=self.random_state)
         last_error = None
         for pen in (self.penalizer_coef, 1e-3, 1e-2, 1e-1):  # an unpenalised fit can fail to converge
             try:

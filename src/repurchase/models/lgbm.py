@@ -3,6 +3,8 @@ as-of date, then calibrated on that date."""
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -11,6 +13,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss
 
 from repurchase.errors import DataError
+
+log = logging.getLogger(__name__)
 
 
 def check_feature_names(expected: list[str], X: pd.DataFrame, expected_dtypes: dict[str, str] | None = None) -> None:
@@ -51,12 +55,23 @@ class RepurchaseClassifier(ClassifierMixin, BaseEstimator):
         A probability feature (e.g. ``bgnbd_p_buy_30d`` from the ``btyd`` group) whose logit is the
         starting score: the trees learn corrections to it (boosting from a BTYD model). A leading
         ``1-`` takes the complement, e.g. ``1-bgnbd_p_buy_90d`` as the start of a churn model.
+    blend : bool
+        Stack the trees with the simple models they must beat: a logistic regression on the
+        validation date over the logits of the LightGBM score, of an RFM logistic regression fitted
+        on the training rows (when the RFM inputs are features) and of each ``blend_with``
+        probability. The stacker is also the calibration (``calibration`` is then unused). On real
+        data where the trees alone only tie the baselines, the blend is what beats them
+        (``bench/RESULTS.md``); reasons still explain the trees, the blend's main input.
+    blend_with : list of str, optional
+        Probability features stacked with the trees, e.g. ``["bgnbd_p_buy_30d"]`` or, for churn,
+        ``["1-bgnbd_p_buy_90d"]``; a column absent from the features is skipped with a warning.
     """
 
     def __init__(self, n_estimators: int = 2000, learning_rate: float = 0.05, num_leaves: int = 31,
                  min_child_samples: int = 50, subsample: float = 0.8, colsample_bytree: float = 0.8,
                  reg_lambda: float = 1.0, early_stopping_rounds: int = 100, calibration: str = "auto",
-                 random_state: int = 0, n_jobs: int = 2, init_from: str | None = None):
+                 random_state: int = 0, n_jobs: int = 2, init_from: str | None = None, blend: bool = False,
+                 blend_with: list[str] | None = None):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
@@ -69,6 +84,8 @@ class RepurchaseClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.init_from = init_from
+        self.blend = blend
+        self.blend_with = blend_with
 
     def fit(self, X: pd.DataFrame, y, X_val: pd.DataFrame, y_val) -> "RepurchaseClassifier":
         import lightgbm as lgb
@@ -97,19 +114,46 @@ class RepurchaseClassifier(ClassifierMixin, BaseEstimator):
         self.model_.fit(X, y, eval_X=X_val, eval_y=y_val, eval_metric="binary_logloss",
                         callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)], **extra)
         self.best_iteration_ = int(self.model_.best_iteration_ or self.n_estimators)
-        raw = self._raw(X_val)
-        self.calibration_, self.calibrator_ = self._calibrate(raw, y_val)
+        self.blend_inputs_, self.rfm_ = [], None
+        if self.blend:
+            self._fit_blend(X, y, X_val, y_val)
+        else:
+            self.calibration_, self.calibrator_ = self._calibrate(self._raw(X_val), y_val)
         self.classes_ = np.array([0.0, 1.0])
         return self
 
+    def _fit_blend(self, X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.ndarray) -> None:
+        from repurchase.models.baselines import RFM_INPUTS, RFMLogistic
+
+        if all(c in X.columns for c in RFM_INPUTS):
+            self.rfm_ = RFMLogistic().fit(X, y)
+        for name in self.blend_with or []:
+            if _column(name) in X.columns:
+                self.blend_inputs_.append(name)
+            else:
+                log.warning("blend input '%s' is not a feature (its group is off or unavailable); blended without it", name)
+        self.calibration_ = "blend"
+        self.calibrator_ = LogisticRegression(C=1.0, max_iter=1000).fit(self._stack_inputs(X_val), y_val)
+
+    def _stack_inputs(self, X: pd.DataFrame) -> np.ndarray:
+        cols = [_logit(self._raw(X))]
+        if self.rfm_ is not None:
+            cols.append(_logit(self.rfm_.predict_proba(X)[:, 1]))
+        cols += [_logit(_probability(X, name)) for name in self.blend_inputs_]
+        return np.column_stack(cols)
+
+    def blend_weights(self) -> dict[str, float]:
+        """The stacker's coefficient per input (on the logit scale), empty without a blend."""
+        if self.calibration_ != "blend":
+            return {}
+        names = ["lightgbm"] + (["rfm_logistic"] if self.rfm_ is not None else []) + list(self.blend_inputs_)
+        return dict(zip(names, map(float, self.calibrator_.coef_.ravel()))) | {"intercept": float(self.calibrator_.intercept_[0])}
+
     def _init(self, X: pd.DataFrame) -> np.ndarray:
-        p = X[self._init_column()].to_numpy(float)
-        if self.init_from.startswith("1-"):
-            p = 1.0 - p
-        return _logit(np.where(np.isfinite(p), p, 0.5))
+        return _logit(_probability(X, self.init_from))
 
     def _init_column(self) -> str:
-        return self.init_from[2:] if self.init_from.startswith("1-") else self.init_from
+        return _column(self.init_from)
 
     def _raw(self, X: pd.DataFrame) -> np.ndarray:
         if self.init_from is None:
@@ -144,13 +188,29 @@ class RepurchaseClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         check_feature_names(self.feature_names_in_, X)
-        p = _apply(self.calibration_, self.calibrator_, self._raw(X))
+        if self.calibration_ == "blend":
+            p = self.calibrator_.predict_proba(self._stack_inputs(X))[:, 1]
+        else:
+            p = _apply(self.calibration_, self.calibrator_, self._raw(X))
         return np.column_stack([1 - p, p])
 
     def feature_importance(self) -> pd.Series:
         """Total gain per feature, largest first."""
         gain = self.model_.booster_.feature_importance(importance_type="gain", iteration=self.best_iteration_)
         return pd.Series(gain, index=self.feature_names_in_).sort_values(ascending=False)
+
+
+def _column(name: str) -> str:
+    """The feature behind a probability input: ``1-bgnbd_p_buy_90d`` -> ``bgnbd_p_buy_90d``."""
+    return name[2:] if name.startswith("1-") else name
+
+
+def _probability(X: pd.DataFrame, name: str) -> np.ndarray:
+    """A probability feature, complemented for a leading ``1-``; missing values count as 0.5."""
+    p = X[_column(name)].to_numpy(float)
+    if name.startswith("1-"):
+        p = 1.0 - p
+    return np.where(np.isfinite(p), p, 0.5)
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

@@ -28,6 +28,9 @@ def write_backtest_report(result: BacktestResult, out: str | Path, title: str = 
         result.metrics[METRIC_COLUMNS].to_csv(tmp / names["metrics"], index=False)
         result.comparisons.to_csv(tmp / names["comparisons"], index=False)
         result.segments.to_csv(tmp / names["segments"], index=False)
+        if not result.need.empty:
+            names["need"] = "need_metrics.csv"
+            result.need.to_csv(tmp / names["need"], index=False)
 
         fig, ax = plt.subplots(figsize=(6.5, 5))
         for m in models:
@@ -65,9 +68,19 @@ def write_backtest_report(result: BacktestResult, out: str | Path, title: str = 
                  _table(result.segments.pivot_table(index=["as_of", "rfm_segment"], columns="model", values="auc").reset_index())
                  if not result.segments.empty else "(no segment with both classes)",
                  "", "## LightGBM minus baseline, AUC (paired bootstrap 95% interval)", "", _table(result.comparisons),
+                 *(_need_section(result.need) if not result.need.empty else []),
                  "", "![gains](gains.png) ![calibration](calibration.png)", "", "![importance](importance.png)", ""]
         (tmp / names["report"]).write_text("\n".join(lines), encoding="utf-8")
     return {k: out / v for k, v in names.items()}
+
+
+def _need_section(need: pd.DataFrame) -> list[str]:
+    wide = need.pivot_table(index=["metric", "method"], columns="as_of", values="value").reset_index()
+    wide["mean"] = wide.drop(columns=["metric", "method"]).mean(axis=1)
+    return ["", "## The need list among buyers in the window", "",
+            "hit@3: a due category was bought (higher is better); date_mae_days: error of the expected "
+            "purchase day (lower is better). Baselines: own / popular top 3, the window midpoint, "
+            "last order + median gap.", "", _table(wide)]
 
 
 def _table(frame: pd.DataFrame) -> str:

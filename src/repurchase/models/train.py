@@ -48,6 +48,23 @@ def init_from(task: Task, config: Config) -> str | None:
     return config.models.init_from
 
 
+def blend_with(task: Task, horizon_days: int, config: Config) -> list[str]:
+    """The probabilities stacked with the trees: ``models.blend_with``, else BG/NBD's P(buy) at the
+    configured BG/NBD horizon nearest the model's (complemented for churn)."""
+    if config.models.blend_with is not None:
+        return list(config.models.blend_with)
+    if "btyd" not in config.features.groups or not config.features.btyd_horizons_days:
+        return []
+    h = min(sorted(config.features.btyd_horizons_days), key=lambda d: abs(d - horizon_days))
+    return [("1-" if task == "churn" else "") + f"bgnbd_p_buy_{h}d"]
+
+
+def model_for(task: Task, horizon_days: int, config: Config) -> RepurchaseClassifier:
+    """The configured, unfitted model of one task and horizon."""
+    return RepurchaseClassifier(init_from=init_from(task, config), blend=config.models.blend,
+                                blend_with=blend_with(task, horizon_days, config) if config.models.blend else None)
+
+
 def training_jobs(config: Config) -> list[tuple[Task, int]]:
     """(task, horizon) of every model a retrain produces: the need model, its timing horizons, churn."""
     need = main_horizon("next_purchase", config)
@@ -175,7 +192,7 @@ def train(
     result = backtest(tables, task, horizon_days, [hold], n_train=config.models.train_dates,
                       active_days=config.models.active_days, feature_config=pinned, keep_holdout=True,
                       min_positives=config.models.min_positives, min_negatives=config.models.min_negatives,
-                      model=RepurchaseClassifier(init_from=init_from(task, config)))
+                      model=model_for(task, horizon_days, config))
     key = hold.date().isoformat()
     model, rows = result.models[key], result.holdout[key]
     X_hold, y_hold = rows[feature_columns(rows)], result.scores[key]["y"].to_numpy()
@@ -188,7 +205,7 @@ def train(
     manifest = {"task": task, "horizon_days": horizon_days, "holdout": key, **result.dates[key],
                 "features": list(X_hold.columns), "dtypes": {c: str(t) for c, t in X_hold.dtypes.items()},
                 "metrics": result.metrics.set_index("model")[["auc", "pr_auc", "brier", "ece", "lift_top_decile"]].to_dict("index"),
-                "calibration": model.calibration_, "trees": model.best_iteration_, "data": fingerprint(tables),
+                "calibration": model.calibration_, "blend": model.blend_weights(), "trees": model.best_iteration_, "data": fingerprint(tables),
                 "active_days": config.models.active_days, "features_config": pinned.model_dump(mode="json"),
                 # the holdout's distributions: scoring compares today's population with them (drift)
                 "reference": reference(X_hold, result.scores[key]["lightgbm"].to_numpy())}
@@ -244,5 +261,6 @@ def describe(r: TrainResult) -> str:
     return f"{r.task} ({r.horizon_days} d, holdout {r.holdout}): {where}, {status}: {r.reason}. Bundle: {r.bundle}"
 
 
-__all__ = ["REGISTERED", "TrainJob", "TrainResult", "plan_training", "training_jobs", "bundle_name", "describe", "fingerprint", "latest_holdout", "main_horizon",
+__all__ = ["REGISTERED", "TrainJob", "TrainResult", "plan_training", "training_jobs", "bundle_name", "blend_with", "describe",
+           "fingerprint", "latest_holdout", "main_horizon", "model_for",
            "registered_name", "train"]
