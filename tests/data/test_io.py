@@ -442,3 +442,29 @@ def test_a_truncated_csv_gz_is_a_data_error_naming_the_file(tmp_path, capsys):
         load_tables(tmp_path)
     code, _, err = _validate(tmp_path, capsys)
     assert code == 2 and "orders.csv.gz" in err and "Interrupted" not in err
+
+
+@pytest.mark.parametrize("table, rows, words", [
+    ("events", {"customer_id": ["x1", "x2", "c1"], "event_ts": ["2024-01-01"] * 3, "event_type": ["checkin"] * 3},
+     ["table 'events'", "2 of 3 distinct ids are in neither customers nor orders", "'x1'"]),
+    ("order_items", {"order_id": ["A1", "A2", "o1"], "sku": ["s"] * 3, "quantity": ["1"] * 3},
+     ["table 'order_items'", "2 of 3 distinct ids are not in orders", "'A1'"]),
+    ("contacts", {"customer_id": ["001", "002"], "contacted_ts": ["2024-01-01"] * 2},
+     ["table 'contacts'", "leading zeros", "contacts '001' ~ orders '1'"]),
+])
+def test_a_table_of_mostly_unknown_ids_is_refused_even_when_tolerant(tmp_path, table, rows, words):
+    """Rejecting most of a table row by row would hide an id-format mismatch: it is refused whole."""
+    _orders_csv(tmp_path, order_id=["o1", "o2", "o3"], customer_id=["1", "2", "1"] if table == "contacts" else ["c1", "c2", "c1"])
+    write_csv(tmp_path, table, rows)
+    with pytest.raises(DataError) as err:
+        load_tables(tmp_path, tolerant=True)
+    for w in words:
+        assert w in str(err.value)
+
+
+def test_products_keyed_by_other_skus_are_refused(tmp_path):
+    _orders_csv(tmp_path)
+    write_csv(tmp_path, "order_items", {"order_id": ["o1", "o2"], "sku": ["SKU-1", "SKU-2"], "quantity": ["1", "1"]})
+    write_csv(tmp_path, "products", {"sku": ["9001", "9002", "9003"], "category": ["oil"] * 3})
+    with pytest.raises(DataError, match=r"table 'products'.*3 of 3 distinct ids match no sku in 'order_items'.*'SKU-1'"):
+        load_tables(tmp_path)
