@@ -468,3 +468,8 @@ def test_products_keyed_by_other_skus_are_refused(tmp_path):
     write_csv(tmp_path, "products", {"sku": ["9001", "9002", "9003"], "category": ["oil"] * 3})
     with pytest.raises(DataError, match=r"table 'products'.*3 of 3 distinct ids match no sku in 'order_items'.*'SKU-1'"):
         load_tables(tmp_path)
+
+
+def test_trailing_empty_headers_of_a_spreadsheet_export_are_not_duplicates(tmp_path):
+    (tmp_path / "orders.csv").write_text("order_id,customer_id,order_ts,amount,,\no1,c1,2024-01-05,10,,\n")
+    assert load_tables(tmp_path)[0].orders["amount"].tolist() == [10.0]

@@ -127,6 +127,8 @@ def find_table_file(data_dir: Path, table: str) -> Path | None:
 def _refuse_duplicate_headers(headers: list, table: str, path: Path) -> None:
     seen, dup = set(), []
     for h in headers:
+        if h is None or (isinstance(h, float) and np.isnan(h)) or str(h).strip() == "":
+            continue  # trailing empty cells of a spreadsheet export become harmless 'Unnamed: n' columns
         if h in seen and h not in dup:
             dup.append(h)
         seen.add(h)
@@ -433,19 +435,22 @@ MISMATCH_SHARE = 0.5
 def _check_id_formats(typed: Mapping[str, pd.DataFrame], files: Mapping[str, Path]) -> None:
     """Refuse tables whose ids do not meet the ids they refer to (see :func:`_refuse_mismatch`)."""
     o = typed["orders"]
+    # (table, column, the ids it refers to, where they come from, how unmatched ids are described, both ways)
     checks = []
     if "customers" in typed:
-        checks.append(("customers", "customer_id", "orders", unique([o["customer_id"]]), True))
+        checks.append(("customers", "customer_id", unique([o["customer_id"]]), "orders",
+                       "match no customer_id in 'orders'", True))
     known = unique([o["customer_id"]] + ([typed["customers"]["customer_id"]] if "customers" in typed else []))
     for name in ("events", "contacts"):
         if name in typed:
-            checks.append((name, "customer_id", "customers nor orders", known, False))
+            checks.append((name, "customer_id", known, "orders", "are in neither customers nor orders", False))
     if "order_items" in typed:
-        checks.append(("order_items", "order_id", "orders", unique([o["order_id"]]), False))
+        checks.append(("order_items", "order_id", unique([o["order_id"]]), "orders", "are not in orders", False))
         if "products" in typed:
-            checks.append(("products", "sku", "order_items", unique([typed["order_items"]["sku"]]), True))
-    for table, col, parent, parent_ids, both_ways in checks:
-        _refuse_mismatch(table, col, typed[table][col], parent, parent_ids, files[table], both_ways)
+            checks.append(("products", "sku", unique([typed["order_items"]["sku"]]), "order_items",
+                           "match no sku in 'order_items'", True))
+    for table, col, parent_ids, parent, phrase, both_ways in checks:
+        _refuse_mismatch(table, col, typed[table][col], parent_ids, parent, phrase, files[table], both_ways)
 
 
 def _strip_zeros(ids: pa.Array) -> pa.Array:
@@ -453,9 +458,9 @@ def _strip_zeros(ids: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(trimmed, ""), "0", trimmed)
 
 
-def _refuse_mismatch(table: str, col: str, values: pd.Series, parent: str, parent_ids: pa.Array, path: Path,
-                     both_ways: bool) -> None:
-    """Raise when ``table``'s ``col`` ids match ``parent``'s only once leading zeros are dropped,
+def _refuse_mismatch(table: str, col: str, values: pd.Series, parent_ids: pa.Array, parent: str, phrase: str,
+                     path: Path, both_ways: bool) -> None:
+    """Raise when ``table``'s ``col`` ids match ``parent_ids`` only once leading zeros are dropped,
     or mostly match none of them (``both_ways``: and most of the parent's are missing here too,
     since a customers or products table may well hold ids nobody ordered).
 
@@ -471,11 +476,6 @@ def _refuse_mismatch(table: str, col: str, values: pd.Series, parent: str, paren
     if not n_unmatched:
         return
     where = f"table '{table}' ({path.name}), column '{col}'"
-    phrase = {"orders": f"match no {col} in 'orders'", "order_items": f"match no {col} in 'order_items'"}.get(parent)
-    if parent.startswith("customers nor"):
-        phrase = "are in neither customers nor orders"
-    elif table in ("events", "contacts") or table == "order_items":
-        phrase = f"are not in {parent}"
     # leading zeros: digit ids equal once the zeros are dropped ('749' vs '00749')
     digits = unmatched.filter(pc.match_substring_regex(unmatched, r"^\d+$"))
     parent_digits = parent_ids.filter(pc.match_substring_regex(parent_ids, r"^\d+$"))
@@ -486,8 +486,7 @@ def _refuse_mismatch(table: str, col: str, values: pd.Series, parent: str, paren
         if n_hit and n_hit >= MISMATCH_SHARE * n_unmatched:
             shown = digits.filter(hit)[:3]
             pos = pc.index_in(_strip_zeros(shown), value_set=parent_keys).to_pylist()
-            other = parent.split(" nor ")[-1] if " nor " in parent else parent
-            pairs = ", ".join(f"{table} {a!r} ~ {other} {parent_digits[p].as_py()!r}" for a, p in zip(shown.to_pylist(), pos))
+            pairs = ", ".join(f"{table} {a!r} ~ {parent} {parent_digits[p].as_py()!r}" for a, p in zip(shown.to_pylist(), pos))
             raise DataError(
                 f"{where}: {n_hit:,} of {n_ids:,} distinct ids {phrase}, but would if leading zeros were ignored "
                 f"(e.g. {pairs}). One export lost the leading zeros (an integer column or a spreadsheet); ids are "
