@@ -37,6 +37,19 @@ class DataConfig(_Strict):
     columns: dict[str, dict[str, str]] = Field(default_factory=dict)
     #: the user's status words -> paid / cancelled / refunded (e.g. 已支付: paid).
     status_values: dict[str, Literal["paid", "cancelled", "refunded"]] = Field(default_factory=dict)
+    #: decimal separator of numbers in CSV files; the other one may only group thousands
+    #: ("." reads 1,299.00 as 1299; "," reads 1.299,00 as 1299 and 12,5 as 12.5).
+    decimal: Literal[".", ","] = "."
+    #: strftime format of text timestamps that are not ISO 8601, e.g. "%d/%m/%Y %H:%M"; None infers
+    #: the day/month order from each whole column and refuses a column that does not decide it.
+    date_format: str | None = None
+
+    @field_validator("date_format")
+    @classmethod
+    def _a_strftime_format(cls, value: str | None) -> str | None:
+        if value is not None and "%" not in value:
+            raise ValueError(f"'{value}' is not a strftime format; e.g. '%d/%m/%Y %H:%M'")
+        return value
 
     @field_validator("columns")
     @classmethod

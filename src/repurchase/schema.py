@@ -156,7 +156,14 @@ def contract_markdown() -> str:
              "A data directory holds one file per table: `<table>.parquet`, `<table>.csv` or `<table>.csv.gz`, and "
              "optionally `dataset.yaml` (`timezone: Asia/Shanghai`). Only `orders` is required; every other table "
              "adds features when present. Required columns are in bold. Timestamps without an offset are local "
-             "business time; ids are text.", ""]
+             "business time; ids are text.", "",
+             "How values are read: ids are trimmed text in every table (an integer Parquet id `749` is `'749'`); "
+             "a table whose ids mostly match none of the table it refers to, or match only once leading zeros "
+             "are dropped, is refused. Numbers use `data.decimal` (`\".\"`: `1,299.00`; `\",\"`: `1.299,00`), "
+             "the other separator only between groups of three digits. Each timestamp column has one day/month "
+             "order: `data.date_format`, or the order some value proves (`13/01/2024`); an ambiguous or mixed "
+             "column is refused. A repeated header is refused. Parquet decimals, dates and timestamps of any "
+             "unit are read.", ""]
     for t in TABLES.values():
         key = f" Key: `{', '.join(t.key)}` (unique)." if t.key else ""
         lines += [f"## `{t.name}`", "", f"{t.doc[:1].upper() + t.doc[1:]}.{key}", "", "| column | type | meaning |",

@@ -4,11 +4,16 @@ traceback, never a partial output."""
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+import gzip
 import os
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from repurchase.cli import main
@@ -53,6 +58,34 @@ def _unreadable(d: Path) -> Path:
     return d
 
 
+def _ids_lost_leading_zeros(d: Path) -> Path:
+    """Orders keep '00749'; the customers export stored the id as an integer (749)."""
+    make({"orders": orders(customer_id=["00749", "00750", "00749"])})(d)
+    pq.write_table(pa.table({"customer_id": pa.array([749, 750], pa.int64()),
+                             "do_not_contact": [True, False]}), d / "customers.parquet")
+    return d
+
+
+def _parquet_orders(**columns) -> Callable[[Path], Path]:
+    def build(d: Path) -> Path:
+        d.mkdir(parents=True, exist_ok=True)
+        base = {"order_id": ["o1", "o2"], "customer_id": ["c1", "c2"],
+                "order_ts": pa.array([dt.datetime(2024, 1, 5), dt.datetime(2024, 1, 6)], pa.timestamp("us")),
+                "amount": [10.0, 20.0]}
+        pq.write_table(pa.table({**base, **columns}), d / "orders.parquet")
+        return d
+    return build
+
+
+def _gz_orders(cut: Callable[[bytes], bytes]) -> Callable[[Path], Path]:
+    def build(d: Path) -> Path:
+        d.mkdir(parents=True, exist_ok=True)
+        text = "order_id,customer_id,order_ts,amount\n" + "".join(f"o{i},c{i % 7},2024-01-05,10\n" for i in range(3000))
+        (d / "orders.csv.gz").write_bytes(cut(gzip.compress(text.encode())))
+        return d
+    return build
+
+
 # (id, build the data dir, expected words in the message); every case must exit 2
 CASES = [
     ("missing-dir", lambda d: d, ["does not exist"]),
@@ -89,6 +122,29 @@ CASES = [
     ("ids-numbers-vs-text", make({"orders": orders(customer_id=["1", "2", "1"]),
                                   "events": {"customer_id": ["001"], "event_ts": ["2024-01-01"], "event_type": ["checkin"]}}), ["events", "001"]),
     ("bad-timezone", make({"orders": ORDERS, "dataset.yaml": "timezone: Mars/Olympus\n"}), ["timezone", "Mars/Olympus"]),
+    # issue 12: ids, decimal locale, date formats, headers, Parquet types, compressed files
+    ("ids-lost-leading-zeros", _ids_lost_leading_zeros, ["customers", "orders", "leading zeros", "'749'", "'00749'"]),
+    ("customers-other-id-scheme", make({"orders": ORDERS, "customers": {"customer_id": ["m-101", "m-102", "c1"]}}),
+     ["customers", "orders", "match no", "'m-101'", "'c2'"]),
+    ("events-mostly-unknown-customers", make({"orders": ORDERS, "events": {
+        "customer_id": ["x1", "x2", "c1"], "event_ts": ["2024-01-01"] * 3, "event_type": ["checkin"] * 3}}),
+     ["events", "neither customers nor orders", "'x1'"]),
+    ("items-mostly-unknown-orders", make({"orders": ORDERS, "order_items": {
+        "order_id": ["A1", "A2", "o1"], "sku": ["s"] * 3, "quantity": ["1"] * 3}}), ["order_items", "not in orders", "'A1'"]),
+    ("decimal-comma-amount", make({"orders": orders(amount=["1.299,00", "12,5", "30"])}),
+     ["amount", "data.decimal", "'1.299,00'", "'12,5'"]),
+    ("decimal-point-with-comma-locale", make({"orders": orders(amount=["12.5", "1.299,00", "30"])}),
+     ["amount", "data.decimal", "'12.5'"]),
+    ("ambiguous-day-month", make({"orders": orders(order_ts=["05/01/2024", "06/02/2024", "07/03/2024"])}),
+     ["order_ts", "data.date_format", "'05/01/2024'"]),
+    ("mixed-day-month", make({"orders": orders(order_ts=["13/01/2024", "01/13/2024", "05/01/2024"])}),
+     ["order_ts", "'13/01/2024'", "'01/13/2024'"]),
+    ("duplicate-header", make({"orders.csv": "order_id,customer_id,order_ts,amount,amount\no1,c1,2024-01-05,10,11\n"}),
+     ["orders.csv", "'amount'", "more than once"]),
+    ("parquet-timestamp-out-of-range", _parquet_orders(order_ts=pa.array(
+        [dt.datetime(2024, 1, 5), dt.datetime(9999, 1, 6)], pa.timestamp("us"))), ["order_ts", "9999"]),
+    ("truncated-csv-gz", _gz_orders(lambda b: b[: len(b) // 2]), ["orders.csv.gz", "truncated"]),
+    ("corrupt-csv-gz", _gz_orders(lambda b: b[:20] + bytes(len(b) - 20)), ["orders.csv.gz"]),
 ]
 
 CONFIG_CASES = [
@@ -108,13 +164,18 @@ def _check(code: int, err: str, words: list[str]) -> None:
         assert w.lower() in err.lower(), f"{w!r} not in: {err}"
 
 
+#: cases run with extra config (the rest use the defaults)
+CASE_SETTINGS = {"decimal-point-with-comma-locale": ["--set", "data.decimal=','"]}
+
+
 @pytest.mark.parametrize("case, build, words", CASES, ids=[c[0] for c in CASES])
 def test_hostile_data_exits_2_with_a_clear_message(case, build, words, tmp_path, capsys):
     data = build(tmp_path / "data")
     out = tmp_path / "out"
-    _check(main(["validate", str(data)]), capsys.readouterr().err, words)
+    extra = CASE_SETTINGS.get(case, [])
+    _check(main(["validate", str(data), *extra]), capsys.readouterr().err, words)
     # the same through a command that writes: nothing is written
-    code = main(["features", str(data), "--as-of", "2024-06-01", "--out", str(out / "f.parquet")])
+    code = main(["features", str(data), "--as-of", "2024-06-01", "--out", str(out / "f.parquet"), *extra])
     _check(code, capsys.readouterr().err, words)
     assert not out.exists()
 

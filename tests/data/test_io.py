@@ -235,7 +235,7 @@ def test_tolerant_cli_prints_counts_and_writes_rejects(tmp_path, capsys):
 
 def test_events_of_community_members_who_never_bought_are_known(tmp_path):
     write_csv(tmp_path, "orders", GOOD_ORDERS)
-    write_csv(tmp_path, "customers", [{"customer_id": "member-only"}])
+    write_csv(tmp_path, "customers", [{"customer_id": c} for c in ("c1", "c2", "member-only")])
     write_csv(tmp_path, "events", [{"customer_id": "member-only", "event_ts": "2024-01-01", "event_type": "message"}])
     tables, _ = load_tables(tmp_path)
     assert len(tables.events) == 1
@@ -251,3 +251,225 @@ def test_all_orders_rejected_is_fatal(tmp_path):
 def test_extra_columns_pass_through(tmp_path):
     write_csv(tmp_path, "orders", [dict(r, country="UK") for r in GOOD_ORDERS])
     assert load_tables(tmp_path)[0].orders["country"].tolist() == ["UK"] * 3
+
+
+# --- issue 12: ids as trimmed text, decimal locale, one date format per column, Parquet types
+
+
+def _orders_csv(tmp_path, **columns):
+    base = {"order_id": ["o1", "o2", "o3"], "customer_id": ["c1", "c2", "c1"],
+            "order_ts": ["2024-01-05", "2024-02-01", "2024-03-01"], "amount": ["1", "2", "3"]}
+    write_csv(tmp_path, "orders", pd.DataFrame({**base, **columns}))
+    return tmp_path
+
+
+def test_id_text_is_trimmed_at_load(tmp_path):
+    _orders_csv(tmp_path, order_id=[" o1", "o2 ", "o3"], customer_id=["c1", " c1 ", "c2"])
+    write_csv(tmp_path, "order_items", {"order_id": ["o1 "], "sku": [" s1"], "quantity": ["1"], "category": [" oil "]})
+    write_csv(tmp_path, "customers", {"customer_id": [" c1", "c2"], "do_not_contact": ["true", "false"]})
+    t, _ = load_tables(tmp_path)
+    assert t.orders["order_id"].tolist() == ["o1", "o2", "o3"]
+    assert t.orders["customer_id"].nunique() == 2
+    assert t.order_items[["order_id", "sku", "category"]].iloc[0].tolist() == ["o1", "s1", "oil"]
+    assert t.customers["customer_id"].tolist() == ["c1", "c2"]
+
+
+def test_padded_and_plain_ids_are_one_order(tmp_path):
+    _orders_csv(tmp_path, order_id=[" O1", "O1", "O3"])
+    with pytest.raises(DataError, match="repeat a order_id"):
+        load_tables(tmp_path)
+
+
+def test_integer_parquet_ids_become_their_decimal_text(tmp_path):
+    big = 2**62 + 1  # beyond float precision: must not go through float64
+    pd.DataFrame({"order_id": pd.array([1, big, 3], dtype="Int64"), "customer_id": pd.array([749, 750, None], dtype="Int64"),
+                  "order_ts": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]), "amount": [1.0, 2.0, 3.0]}
+                 ).to_parquet(tmp_path / "orders.parquet")
+    t, _ = load_tables(tmp_path, tolerant=True)
+    assert t.orders["order_id"].tolist() == ["1", str(big)]
+    assert t.orders["customer_id"].tolist() == ["749", "750"]
+
+
+def test_customers_with_the_same_ids_as_text_and_integers_match(tmp_path):
+    _orders_csv(tmp_path, customer_id=["749", "750", "749"])
+    pd.DataFrame({"customer_id": [749, 750], "do_not_contact": [True, False]}).to_parquet(tmp_path / "customers.parquet")
+    t, _ = load_tables(tmp_path)
+    assert t.customers["customer_id"].tolist() == ["749", "750"]
+
+
+def test_ids_that_lost_leading_zeros_are_refused_naming_both_tables(tmp_path):
+    _orders_csv(tmp_path, customer_id=["00749", "00750", "00749"])
+    pd.DataFrame({"customer_id": [749, 750], "do_not_contact": [True, False]}).to_parquet(tmp_path / "customers.parquet")
+    with pytest.raises(DataError) as err:
+        load_tables(tmp_path, tolerant=True)  # an id format mismatch is fatal even when tolerant
+    msg = str(err.value)
+    assert "table 'customers'" in msg and "'orders'" in msg and "leading zeros" in msg
+    assert "'749'" in msg and "'00749'" in msg and "2 of 2" in msg
+
+
+def test_a_few_non_buying_members_are_not_a_mismatch(tmp_path):
+    _orders_csv(tmp_path)
+    write_csv(tmp_path, "customers", {"customer_id": ["c1", "c2", "7"]})  # 7: a member who never bought
+    assert len(load_tables(tmp_path)[0].customers) == 3
+
+
+@pytest.mark.parametrize("decimal, raw, expected", [
+    (".", ["1,299.00", "12.5", "¥1,299", "1 299.5", "+3"], [1299.0, 12.5, 1299.0, 1299.5, 3.0]),
+    (",", ["1.299,00", "12,5", "1.299", "1 299,5", "+3"], [1299.0, 12.5, 1299.0, 1299.5, 3.0]),
+])
+def test_amounts_follow_the_configured_decimal_separator(tmp_path, decimal, raw, expected):
+    write_csv(tmp_path, "orders", pd.DataFrame({"order_id": [f"o{i}" for i in range(5)], "customer_id": "c1",
+                                                "order_ts": "2024-01-05", "amount": raw}))
+    t, _ = load_tables(tmp_path, DataConfig(decimal=decimal))
+    assert t.orders["amount"].tolist() == expected
+
+
+def test_a_decimal_comma_under_the_default_locale_is_refused_not_rescaled(tmp_path):
+    _orders_csv(tmp_path, amount=["1.299,00", "12,5", "30"])
+    with pytest.raises(DataError) as err:
+        load_tables(tmp_path, tolerant=True)
+    msg = str(err.value)
+    assert "table 'orders'" in msg and "column 'amount'" in msg and "2 of 3" in msg
+    assert "'1.299,00'" in msg and "'12,5'" in msg and 'data.decimal: ","' in msg
+
+
+def test_a_decimal_point_under_the_comma_locale_is_refused(tmp_path):
+    _orders_csv(tmp_path, amount=["12.5", "3", "4"])
+    with pytest.raises(DataError, match=r"column 'amount'.*'12\.5'.*data\.decimal: \"\.\""):
+        load_tables(tmp_path, DataConfig(decimal=","))
+
+
+def test_text_with_a_comma_is_a_bad_value_not_a_locale_problem(tmp_path):
+    _orders_csv(tmp_path, amount=["1", "ten, or so", "3"])
+    with pytest.raises(DataError) as err:
+        load_tables(tmp_path)
+    assert "cannot be parsed as a number" in str(err.value) and "data.decimal" not in str(err.value)
+
+
+@pytest.mark.parametrize("raw, expected_days", [
+    (["05/01/2024", "13/01/2024", "01/02/2024 10:00"], ["2024-01-05", "2024-01-13", "2024-02-01"]),  # day first
+    (["05/01/2024", "01/13/2024", "01/02/2024 10:00"], ["2024-05-01", "2024-01-13", "2024-01-02"]),  # month first
+    (["2024-01-05", "13.01.2024", "5/1/2024"], ["2024-01-05", "2024-01-13", "2024-01-05"]),  # ISO is unambiguous
+])
+def test_one_day_month_order_per_column_inferred_from_the_whole_column(tmp_path, raw, expected_days):
+    _orders_csv(tmp_path, order_ts=raw)
+    t, _ = load_tables(tmp_path)
+    assert t.orders["order_ts"].dt.strftime("%Y-%m-%d").tolist() == expected_days
+
+
+def test_ambiguous_day_month_column_is_refused_and_a_configured_format_reads_it(tmp_path):
+    _orders_csv(tmp_path, order_ts=["05/01/2024", "06/02/2024", "07/03/2024 10:00"])
+    with pytest.raises(DataError) as err:
+        load_tables(tmp_path)
+    msg = str(err.value)
+    assert "column 'order_ts'" in msg and "'05/01/2024'" in msg and "data.date_format" in msg
+    t, _ = load_tables(tmp_path, DataConfig(date_format="%d/%m/%Y"))
+    assert t.orders["order_ts"].dt.strftime("%Y-%m-%d %H:%M").tolist() == ["2024-01-05 00:00", "2024-02-06 00:00",
+                                                                           "2024-03-07 10:00"]
+    t, _ = load_tables(tmp_path, DataConfig(date_format="%m/%d/%Y"))
+    assert t.orders["order_ts"].dt.strftime("%Y-%m-%d").tolist() == ["2024-05-01", "2024-06-02", "2024-07-03"]
+
+
+def test_a_column_mixing_day_first_and_month_first_is_refused(tmp_path):
+    _orders_csv(tmp_path, order_ts=["13/01/2024", "01/13/2024", "05/01/2024"])
+    with pytest.raises(DataError) as err:
+        load_tables(tmp_path, tolerant=True)
+    msg = str(err.value)
+    assert "column 'order_ts'" in msg and "'13/01/2024'" in msg and "'01/13/2024'" in msg
+
+
+def test_duplicated_csv_header_is_refused_naming_file_and_header(tmp_path):
+    (tmp_path / "orders.csv").write_text("order_id,customer_id,order_ts,amount,amount\no1,c1,2024-01-05,10,11\n")
+    with pytest.raises(DataError, match=r"orders\.csv.*header 'amount' more than once"):
+        load_tables(tmp_path)
+
+
+def test_duplicated_parquet_column_is_refused(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"order_id": ["o1"], "customer_id": ["c1"], "order_ts": ["2024-01-05"], "amount": [1.0], "x": [2.0]})
+    pq.write_table(table.rename_columns(["order_id", "customer_id", "order_ts", "amount", "amount"]), tmp_path / "orders.parquet")
+    with pytest.raises(DataError, match=r"orders\.parquet.*'amount' more than once"):
+        load_tables(tmp_path)
+
+
+def test_parquet_decimal_amounts_and_date32_dates_are_read(tmp_path):
+    import datetime as dt
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({
+        "order_id": pa.array([decimal.Decimal(1), decimal.Decimal(2)], pa.decimal128(12, 0)), "customer_id": ["c1", "c2"],
+        "order_ts": pa.array([dt.date(2024, 1, 5), dt.date(2024, 2, 1)], pa.date32()),
+        "amount": pa.array([decimal.Decimal("1299.00"), decimal.Decimal("12.50")], pa.decimal128(10, 2)),
+    }), tmp_path / "orders.parquet")
+    pq.write_table(pa.table({"customer_id": ["c1"], "registered_ts": pa.array([dt.date(2023, 12, 1)], pa.date32())}),
+                   tmp_path / "customers.parquet")
+    t, _ = load_tables(tmp_path, DataConfig(timezone="Asia/Shanghai"))
+    assert t.orders["order_id"].tolist() == ["1", "2"]
+    assert t.orders["amount"].tolist() == [1299.0, 12.5]
+    assert t.orders["order_ts"].tolist() == [pd.Timestamp("2024-01-05", tz="Asia/Shanghai"),
+                                             pd.Timestamp("2024-02-01", tz="Asia/Shanghai")]
+    assert t.customers["registered_ts"].iloc[0] == pd.Timestamp("2023-12-01", tz="Asia/Shanghai")
+
+
+@pytest.mark.parametrize("tz", [None, "UTC"])
+def test_parquet_timestamp_outside_nanoseconds_is_a_bad_row_naming_the_column(tmp_path, tz):
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"order_id": ["o1", "o2"], "customer_id": ["c1", "c2"], "amount": [1.0, 2.0],
+                             "order_ts": pa.array([dt.datetime(2024, 1, 5), dt.datetime(9999, 1, 6)], pa.timestamp("us", tz))}),
+                   tmp_path / "orders.parquet")
+    with pytest.raises(DataError, match=r"column 'order_ts'.*1 of 2 rows cannot be parsed as a timestamp"):
+        load_tables(tmp_path)
+    t, _ = load_tables(tmp_path, tolerant=True)
+    assert t.orders["order_id"].tolist() == ["o1"]
+
+
+def test_a_truncated_csv_gz_is_a_data_error_naming_the_file(tmp_path, capsys):
+    import gzip
+
+    body = "order_id,customer_id,order_ts,amount\n" + "".join(f"o{i},c1,2024-01-05,1\n" for i in range(5000))
+    packed = gzip.compress(body.encode())
+    (tmp_path / "orders.csv.gz").write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(DataError, match=r"orders\.csv\.gz.*truncated"):
+        load_tables(tmp_path)
+    code, _, err = _validate(tmp_path, capsys)
+    assert code == 2 and "orders.csv.gz" in err and "Interrupted" not in err
+
+
+@pytest.mark.parametrize("table, rows, words", [
+    ("events", {"customer_id": ["x1", "x2", "c1"], "event_ts": ["2024-01-01"] * 3, "event_type": ["checkin"] * 3},
+     ["table 'events'", "2 of 3 distinct ids are in neither customers nor orders", "'x1'"]),
+    ("order_items", {"order_id": ["A1", "A2", "o1"], "sku": ["s"] * 3, "quantity": ["1"] * 3},
+     ["table 'order_items'", "2 of 3 distinct ids are not in orders", "'A1'"]),
+    ("contacts", {"customer_id": ["001", "002"], "contacted_ts": ["2024-01-01"] * 2},
+     ["table 'contacts'", "leading zeros", "contacts '001' ~ orders '1'"]),
+])
+def test_a_table_of_mostly_unknown_ids_is_refused_even_when_tolerant(tmp_path, table, rows, words):
+    """Rejecting most of a table row by row would hide an id-format mismatch: it is refused whole."""
+    _orders_csv(tmp_path, order_id=["o1", "o2", "o3"], customer_id=["1", "2", "1"] if table == "contacts" else ["c1", "c2", "c1"])
+    write_csv(tmp_path, table, rows)
+    with pytest.raises(DataError) as err:
+        load_tables(tmp_path, tolerant=True)
+    for w in words:
+        assert w in str(err.value)
+
+
+def test_products_keyed_by_other_skus_are_refused(tmp_path):
+    _orders_csv(tmp_path)
+    write_csv(tmp_path, "order_items", {"order_id": ["o1", "o2"], "sku": ["SKU-1", "SKU-2"], "quantity": ["1", "1"]})
+    write_csv(tmp_path, "products", {"sku": ["9001", "9002", "9003"], "category": ["oil"] * 3})
+    with pytest.raises(DataError, match=r"table 'products'.*3 of 3 distinct ids match no sku in 'order_items'.*'SKU-1'"):
+        load_tables(tmp_path)
+
+
+def test_trailing_empty_headers_of_a_spreadsheet_export_are_not_duplicates(tmp_path):
+    (tmp_path / "orders.csv").write_text("order_id,customer_id,order_ts,amount,,\no1,c1,2024-01-05,10,,\n")
+    assert load_tables(tmp_path)[0].orders["amount"].tolist() == [10.0]

@@ -9,12 +9,20 @@ of two kinds:
 * row-level (duplicate keys, missing ids, unparseable values, negative amounts not marked as
   refunds, rows pointing at unknown orders or customers): fatal by default, or, when tolerant,
   moved to ``rejects`` with a reason and counted. No row is ever dropped silently.
+
+What loading guarantees (issue 12): ids are trimmed text in every table (an integer Parquet id is
+its decimal text), and a table whose ids mostly match none of the table it refers to, or match
+only once leading zeros are dropped, is refused; numbers follow ``data.decimal``; each timestamp
+column has one day/month order (``data.date_format`` or inferred from the whole column); a
+duplicated header is refused; Parquet decimals and dates are read.
 """
 
 from __future__ import annotations
 
+import gzip
 import logging
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -22,13 +30,14 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
 from repurchase._arrow import isin, release_memory, unique
 from repurchase._io import atomic_dir, write_atomic
 from repurchase.config import DataConfig, check_timezone
-from repurchase.data.parse import parse_column
+from repurchase.data.parse import ColumnError, parse_column
 from repurchase.errors import DataError
 from repurchase.schema import ORDER_STATUSES, TABLES, Tables, examples, validate_frame
 
@@ -115,14 +124,60 @@ def find_table_file(data_dir: Path, table: str) -> Path | None:
     return found[0] if found else None
 
 
-def read_raw(path: Path, table: str, encoding: str = "utf-8") -> pd.DataFrame:
-    """Read one table file as stored: Parquet with its types, CSV as text (types come later)."""
+def _refuse_duplicate_headers(headers: list, table: str, path: Path) -> None:
+    seen, dup = set(), []
+    for h in headers:
+        if h is None or (isinstance(h, float) and np.isnan(h)) or str(h).strip() == "":
+            continue  # trailing empty cells of a spreadsheet export become harmless 'Unnamed: n' columns
+        if h in seen and h not in dup:
+            dup.append(h)
+        seen.add(h)
+    if dup:
+        raise DataError(
+            f"table '{table}' ({path}) has the header {', '.join(repr(str(h)) for h in dup)} more than once; "
+            "which column is meant cannot be told. Rename or drop the copies and export again."
+        )
+
+
+def _read_parquet(path: Path, table: str, id_headers: Iterable[str]) -> pd.DataFrame:
+    """Parquet with its types, except the ones pandas cannot hold as the contract needs: integer
+    ids become their decimal text (exactly, never through float64), decimals become floats and
+    dates become timestamps (warehouse exports use both)."""
+    _refuse_duplicate_headers(pq.read_schema(path).names, table, path)
+    data = pq.read_table(path)
+    ids = set(id_headers)
+    columns = []
+    for name, col in zip(data.column_names, data.columns):
+        kind = col.type
+        if name in ids and (pa.types.is_integer(kind) or (pa.types.is_decimal(kind) and kind.scale == 0)):
+            col = pc.cast(col, pa.string())
+        elif pa.types.is_decimal(kind):
+            col = pc.cast(col, pa.float64())
+        elif pa.types.is_date(kind):
+            col = pc.cast(col, pa.timestamp("s"))
+        columns.append(col)
+    data = pa.Table.from_arrays(columns, names=data.column_names)
+    # self_destruct frees each Arrow column as it is converted: lower peak memory
+    return data.to_pandas(self_destruct=True, split_blocks=True)
+
+
+def read_raw(path: Path, table: str, encoding: str = "utf-8", id_headers: Iterable[str] = ()) -> pd.DataFrame:
+    """Read one table file as stored: Parquet with its types (``id_headers`` as text), CSV as
+    text (types come later)."""
     try:
         if path.name.endswith(".parquet"):
-            # self_destruct frees each Arrow column as it is converted: lower peak memory
-            return pq.read_table(path).to_pandas(self_destruct=True, split_blocks=True)
+            return _read_parquet(path, table, id_headers)
         enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+        # pandas renames a repeated header to 'amount.1' silently: read the header row as it is
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False, encoding=enc)
+        _refuse_duplicate_headers(header.iloc[0].tolist() if len(header) else [], table, path)
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding=enc)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        # a truncated .gz ends in EOFError, which click would report as "Interrupted."
+        raise DataError(
+            f"table '{table}': {path} is truncated or corrupt ({type(exc).__name__}: {exc or 'unexpected end of data'}); "
+            "copy or export the file again."
+        ) from exc
     except UnicodeDecodeError as exc:
         raise DataError(
             f"table '{table}' ({path.name}) is not valid {encoding} text (byte {exc.start}: "
@@ -151,8 +206,10 @@ def map_columns(frame: pd.DataFrame, table: str, mapping: Mapping[str, str], pat
     return renamed
 
 
-def _typed(frame: pd.DataFrame, table: str, tz: str, path: Path) -> tuple[pd.DataFrame, list[Problem]]:
+def _typed(frame: pd.DataFrame, table: str, tz: str, path: Path,
+           config: DataConfig | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     """Parse canonical columns; whole-column failures are fatal, single rows are problems."""
+    config = config or DataConfig()
     spec = TABLES[table]
     validate_frame(frame, table, dtypes=False)
     if frame.empty and table == "orders":
@@ -164,7 +221,10 @@ def _typed(frame: pd.DataFrame, table: str, tz: str, path: Path) -> tuple[pd.Dat
         if kind is None:
             out[col] = frame[col]  # extra attributes pass through untouched (e.g. country)
             continue
-        parsed, bad = parse_column(frame[col], kind, tz)
+        try:
+            parsed, bad = parse_column(frame[col], kind, tz, decimal=config.decimal, date_format=config.date_format)
+        except ColumnError as exc:
+            raise DataError(f"table '{table}' ({path.name}), column '{col}': {exc}") from exc
         n_present = int(frame[col].notna().sum())
         n_bad = int(bad.sum())
         if n_present and n_bad == n_present and n_bad > 0:
@@ -307,10 +367,12 @@ def load_tables(data_dir: str | Path, config: DataConfig | None = None, *, toler
     for name, path in files.items():
         if path is None:
             continue
-        raw = read_raw(path, name, config.encoding)
-        raw = map_columns(raw, name, config.columns.get(name, {}), path)
+        mapping = config.columns.get(name, {})
+        id_headers = [mapping.get(c.name, c.name) for c in TABLES[name].columns if c.kind == "id"]
+        raw = read_raw(path, name, config.encoding, id_headers)
+        raw = map_columns(raw, name, mapping, path)
         raw = raw.reset_index(drop=True)
-        t, p = _typed(raw, name, tz, path)
+        t, p = _typed(raw, name, tz, path, config)
         if name == "orders":
             t, ps = _normalise_status(t, raw, config.status_values)
             p += ps
@@ -320,7 +382,10 @@ def load_tables(data_dir: str | Path, config: DataConfig | None = None, *, toler
         report.files[name] = path
         report.rows_read[name] = len(raw)
 
-    # References are checked against the keys that survive their own table's checks.
+    # Id formats first: a table keyed by other ids is fatal even when tolerant (its opt-outs would
+    # be lost, not rejected). Then references row by row, against the keys that survive their own
+    # table's checks.
+    _check_id_formats(typed, report.files)
     problems += _row_checks("orders", typed["orders"], raws["orders"], {})
     bad_orders = _union([pr.mask for pr in problems if pr.table == "orders"], typed["orders"].index)
     good = typed["orders"].loc[~bad_orders]
@@ -360,6 +425,88 @@ def load_tables(data_dir: str | Path, config: DataConfig | None = None, *, toler
     del typed, raws, problems
     release_memory()
     return tables, report
+
+
+#: a table whose distinct ids mostly (more than this share) match none of the table it refers to
+#: uses another id format; so does one whose unmatched ids mostly match once leading zeros go
+MISMATCH_SHARE = 0.5
+
+
+def _check_id_formats(typed: Mapping[str, pd.DataFrame], files: Mapping[str, Path]) -> None:
+    """Refuse tables whose ids do not meet the ids they refer to (see :func:`_refuse_mismatch`)."""
+    o = typed["orders"]
+    # (table, column, the ids it refers to, where they come from, how unmatched ids are described, both ways)
+    checks = []
+    if "customers" in typed:
+        checks.append(("customers", "customer_id", unique([o["customer_id"]]), "orders",
+                       "match no customer_id in 'orders'", True))
+    known = unique([o["customer_id"]] + ([typed["customers"]["customer_id"]] if "customers" in typed else []))
+    for name in ("events", "contacts"):
+        if name in typed:
+            checks.append((name, "customer_id", known, "orders", "are in neither customers nor orders", False))
+    if "order_items" in typed:
+        checks.append(("order_items", "order_id", unique([o["order_id"]]), "orders", "are not in orders", False))
+        if "products" in typed:
+            checks.append(("products", "sku", unique([typed["order_items"]["sku"]]), "order_items",
+                           "match no sku in 'order_items'", True))
+    for table, col, parent_ids, parent, phrase, both_ways in checks:
+        _refuse_mismatch(table, col, typed[table][col], parent_ids, parent, phrase, files[table], both_ways)
+
+
+def _strip_zeros(ids: pa.Array) -> pa.Array:
+    trimmed = pc.utf8_ltrim(ids, characters="0")
+    return pc.if_else(pc.equal(trimmed, ""), "0", trimmed)
+
+
+def _refuse_mismatch(table: str, col: str, values: pd.Series, parent_ids: pa.Array, parent: str, phrase: str,
+                     path: Path, both_ways: bool) -> None:
+    """Raise when ``table``'s ``col`` ids match ``parent_ids`` only once leading zeros are dropped,
+    or mostly match none of them (``both_ways``: and most of the parent's are missing here too,
+    since a customers or products table may well hold ids nobody ordered).
+
+    A few unmatched ids are row-level problems (or legitimate members who never bought); this is
+    the whole-table check that catches two exports with different id formats.
+    """
+    ids = unique([values])
+    if not len(ids) or not len(parent_ids):
+        return
+    found = pc.is_in(ids, value_set=parent_ids)
+    unmatched = ids.filter(pc.invert(found))
+    n_ids, n_unmatched = len(ids), len(unmatched)
+    if not n_unmatched:
+        return
+    where = f"table '{table}' ({path.name}), column '{col}'"
+    # leading zeros: digit ids equal once the zeros are dropped ('749' vs '00749')
+    digits = unmatched.filter(pc.match_substring_regex(unmatched, r"^\d+$"))
+    parent_digits = parent_ids.filter(pc.match_substring_regex(parent_ids, r"^\d+$"))
+    if len(digits) and len(parent_digits):
+        keys, parent_keys = _strip_zeros(digits), _strip_zeros(parent_digits)
+        hit = pc.is_in(keys, value_set=parent_keys)
+        n_hit = int(pc.sum(hit).as_py() or 0)
+        if n_hit and n_hit >= MISMATCH_SHARE * n_unmatched:
+            shown = digits.filter(hit)[:3]
+            pos = pc.index_in(_strip_zeros(shown), value_set=parent_keys).to_pylist()
+            pairs = ", ".join(f"{table} {a!r} ~ {parent} {parent_digits[p].as_py()!r}" for a, p in zip(shown.to_pylist(), pos))
+            raise DataError(
+                f"{where}: {n_hit:,} of {n_ids:,} distinct ids {phrase}, but would if leading zeros were ignored "
+                f"(e.g. {pairs}). One export lost the leading zeros (an integer column or a spreadsheet); ids are "
+                "compared as text and never guessed: export them as text in both tables."
+            )
+    if n_unmatched <= MISMATCH_SHARE * n_ids:
+        return
+    shown = ", ".join(repr(v) for v in unmatched[:3].to_pylist())
+    detail = ""
+    if both_ways:
+        covered = int(pc.sum(pc.is_in(parent_ids, value_set=ids)).as_py() or 0)
+        if covered > MISMATCH_SHARE * len(parent_ids):
+            return
+        missing = parent_ids.filter(pc.invert(pc.is_in(parent_ids, value_set=ids)))
+        detail = (f", and only {covered:,} of the {len(parent_ids):,} {col} values of '{parent}' are in '{table}' "
+                  f"(e.g. not there: {', '.join(repr(v) for v in missing[:3].to_pylist())})")
+    raise DataError(
+        f"{where}: {n_unmatched:,} of {n_ids:,} distinct ids {phrase} (e.g. {shown}){detail}. The tables seem to "
+        f"use different ids (another export, or another id field): map the right column with data.columns."
+    )
 
 
 def _union(masks: list[pd.Series], index: pd.Index) -> pd.Series:
