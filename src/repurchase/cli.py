@@ -6,6 +6,7 @@ a one-line message. A Python traceback is shown only with ``--debug``.
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 import time
@@ -443,6 +444,10 @@ class pd_display:
         self._ctx.__exit__(*exc)
 
 
+#: OSErrors caused by the machine rather than the code: disk full, quota, read-only, permissions
+_ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
 def guarded(fn: Callable[[], object], *, debug: bool = False) -> int:
     """Run ``fn`` under the error contract: user errors exit 2 with one paragraph, anything else
     exits 1 with one line; tracebacks only when ``debug``."""
@@ -465,6 +470,12 @@ def guarded(fn: Callable[[], object], *, debug: bool = False) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence for the user's terminal
         if debug:
             raise
+        if isinstance(exc, OSError) and exc.errno in _ENVIRONMENT_ERRNOS:
+            from repurchase._io import os_error_text
+
+            # a full disk or a read-only path is the environment, not a bug: one sentence, exit 2
+            click.echo(f"error: {os_error_text(exc, exc.filename or '?')}", err=True)
+            return RepurchaseError.exit_code
         click.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", err=True)
         return 1
 

@@ -317,6 +317,9 @@ class ScoringConfig(_Strict):
     #: it over-credits early splits), or auto: shap for lists up to ``shap_max_rows`` rows, else path
     reasons_method: Literal["auto", "shap", "path"] = "auto"
     shap_max_rows: int = Field(100_000, ge=0)
+    #: refuse an as-of date more than this many days after the data's last order (a wrong date or
+    #: a stale export would give lists of long-gone behaviour); None: never refuse
+    max_days_after_data: int | None = Field(60, ge=0)
 
 
 class ExportConfig(_Strict):
@@ -327,6 +330,9 @@ class ExportConfig(_Strict):
     #: SQLAlchemy URL of the CRM database (e.g. sqlite:///crm.db); None: files only. Never put a
     #: password here: give the user in the URL and the password in $REPURCHASE_DB_PASSWORD
     db_url: str | None = None
+    #: another run writing the same output directory (or the same date of the CRM table): wait this
+    #: many seconds for it, then stop saying who holds it
+    lock_wait_seconds: float = Field(60.0, ge=0)
 
     @field_validator("db_url")
     @classmethod

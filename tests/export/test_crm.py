@@ -4,7 +4,6 @@ failed load leaves the previous rows), on SQLite and on a real PostgreSQL starte
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 
@@ -13,36 +12,9 @@ import pytest
 
 from repurchase.errors import RepurchaseError
 from repurchase.export.crm import SCHEMA_VERSION, mask, resolve_url, write_crm_table, write_list_files
-from repurchase.scoring import load_models, score
 from tests.conftest import REPO
 
 sqlalchemy = pytest.importorskip("sqlalchemy")
-
-
-@pytest.fixture(scope="module")
-def result(tables, score_as_of, bundles_dir, score_config):
-    return score(tables, score_as_of, load_models(bundles_dir, score_config), score_config)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    """A real PostgreSQL server from scripts/postgres.sh (installed when missing), stopped afterwards."""
-    port = _free_port()
-    proc = subprocess.run(["bash", str(REPO / "scripts" / "postgres.sh"), "start", str(port)],
-                          capture_output=True, text=True, timeout=600)
-    if proc.returncode != 0:
-        pytest.fail(f"could not start PostgreSQL (scripts/postgres.sh start {port}): {proc.stderr.strip()}")
-    data_dir = proc.stdout.strip().splitlines()[-1]
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(["bash", str(REPO / "scripts" / "postgres.sh"), "stop", data_dir], timeout=120)
 
 
 def _rows(url: str) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from repurchase._io import atomic_dir
+from repurchase._io import atomic_dir, write_csv
 from repurchase.errors import DataError
 from repurchase._timeline import epoch_seconds
 from repurchase.labels import data_end
@@ -146,7 +146,7 @@ def write_lift_report(result: LiftResult, out: str | Path) -> dict[str, Path]:
     with atomic_dir(out) as tmp:
         for name, frame in (("lift", result.overall), ("lift_breakdown", result.breakdown), ("roi", result.roi),
                             ("open_windows", result.open_windows)):
-            frame.to_csv(tmp / f"{name}.csv", index=False)
+            write_csv(frame, tmp / f"{name}.csv", index=False)
             names[name] = out / f"{name}.csv"
         lines = ["# Lift against the control groups", "",
                  "Contacted vs control (random, stratified by band, never contacted) over the window after each "

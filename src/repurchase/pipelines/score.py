@@ -12,7 +12,8 @@ import yaml
 
 from repurchase.config import Config
 from repurchase.data.io import load_tables
-from repurchase.export.crm import mask, resolve_url, write_crm_table, write_list_files
+from repurchase.errors import ConfigError
+from repurchase.export.crm import check_driver, export_lists, mask, resolve_url
 from repurchase.pipelines._steps import Steps, plan_text
 from repurchase.pipelines.retrain import data_dir_of
 from repurchase.scoring import ScoreResult, load_models, score
@@ -55,6 +56,8 @@ def score_lists(config: Config, as_of: str | None, data_dir: str | Path | None =
     out = Path(out_dir or config.export.out_dir)
     source = models or ("mlflow" if config.scoring.models == "mlflow" else config.models.dir)
     url = None if db == "" else resolve_url(db or config.export.db_url)  # "": files only
+    if url:
+        check_driver(url)  # before any work: a missing driver must not surface after the scoring
     steps = Steps(STEPS, echo)
     run = ScoreRun(timings=steps.timings)
     with steps.step("validate") as notes:
@@ -62,6 +65,7 @@ def score_lists(config: Config, as_of: str | None, data_dir: str | Path | None =
         if as_of is None:  # "this morning", in the business's own calendar
             as_of = pd.Timestamp.now(tz=tables.timezone).date().isoformat()
         T = as_of_timestamp(as_of, tables.timezone)
+        check_as_of(tables, T, config.scoring.max_days_after_data)
         notes.append(f"{data}: " + ", ".join(f"{t} {n:,}" for t, n in report.rows_kept.items())
                      + (f"; {sum(report.rejected.values()):,} rows rejected" if report.rejected else "")
                      + f"; scoring as of {T.date()} ({tables.timezone})")
@@ -80,15 +84,30 @@ def score_lists(config: Config, as_of: str | None, data_dir: str | Path | None =
                      f"recall list {len(result.recall):,} rows")
         notes += format_summary(result.summary).splitlines()
     with steps.step("export") as notes:
-        run.files = write_list_files(result.need, result.recall, result.summary, out, drift=result.drift)
+        # files and database as one run: the files are swapped in only with the commit
+        run.files, written = export_lists(result.need, result.recall, result.summary, out, as_of=T.date(), url=url,
+                                          drift=result.drift, lock_wait_s=config.export.lock_wait_seconds)
         notes.append(f"{out}/: need_list, recall_list (.csv UTF-8 with BOM, .parquet), summary.json, drift.csv, "
                      "score_distribution.png")
         for task, d in result.summary["drift"].items():
             notes.append(f"drift vs the {task} model's training holdout: largest {d['worst']}"
                          + (f"; over {config.scoring.drift_warn_psi}: {', '.join(d['over_warn'])}" if d["over_warn"] else ""))
         if url:
-            written = write_crm_table([result.need, result.recall], url)
             run.files["database"] = f"{mask(url)} crm_customer_scores"
             notes.append(f"{mask(url)}: crm_customer_scores, {sum(written.values()):,} rows replaced for {T.date()} "
                          "(view crm_customer_tags)")
     return run
+
+
+def check_as_of(tables, T: pd.Timestamp, max_days: int | None) -> None:
+    """Refuse an as-of date more than ``max_days`` after the last order: the lists would rank
+    customers on data that stopped long ago (a wrong date, or a stale export)."""
+    if max_days is None or tables.orders.empty:
+        return
+    last = tables.orders["order_ts"].max()
+    last_day = (last.tz_convert(T.tz) if last.tzinfo is not None else last).date()
+    gap_days = (T.date() - last_day).days
+    if gap_days > max_days:
+        raise ConfigError(f"as-of date {T.date()} is {gap_days:,} days after the data's last order ({last_day}), more "
+                          f"than scoring.max_days_after_data ({max_days}): check --as-of (without it scoring uses "
+                          "today) or load fresher data")

@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from repurchase._io import atomic_dir
+from repurchase._io import atomic_dir, write_csv
 from repurchase.errors import DataError
 from repurchase.schema import Tables, validate_frame
 
@@ -159,8 +159,8 @@ def metrics_report(
         names = {"rates_csv": f"repurchase_rates_{period}.csv", "cohorts_csv": "cohort_retention.csv",
                  "rates_png": f"repurchase_rates_{period}.png", "cohorts_png": "cohort_retention.png"}
         with atomic_dir(out) as tmp:
-            rates.to_csv(tmp / names["rates_csv"], index=False, encoding="utf-8-sig")
-            cohorts.to_csv(tmp / names["cohorts_csv"], index=False, encoding="utf-8-sig")
+            write_csv(rates, tmp / names["rates_csv"], index=False, encoding="utf-8-sig")
+            write_csv(cohorts, tmp / names["cohorts_csv"], index=False, encoding="utf-8-sig")
             plot_rates(rates, by, tmp / names["rates_png"], period)
             plot_cohorts(cohorts, tmp / names["cohorts_png"])
         files = {k: out / v for k, v in names.items()}

@@ -55,11 +55,28 @@ class ScoringModels:
         return [self.need, self.churn, *self.timing]
 
 
+def _store_text(uri: str) -> str:
+    """The tracking store for a message: the URI, and the file's absolute path for SQLite."""
+    if uri.startswith("sqlite:///"):
+        return f"{uri} ({Path(uri[len('sqlite:///'):]).resolve()})"
+    return uri
+
+
 def _from_mlflow(task: str, horizon: int, config: Config, required: bool) -> ScoringModel | None:
+    import sqlite3
+
+    from sqlalchemy.exc import SQLAlchemyError
+
     from repurchase import tracking
 
     name = registered_name(task, horizon, config)
-    found = tracking.load_champion(name)
+    try:
+        found = tracking.load_champion(name)
+    except (SQLAlchemyError, sqlite3.DatabaseError) as exc:  # e.g. a mlflow.db that is not a database
+        why = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise RepurchaseError(f"the MLflow tracking store {_store_text(tracking.masked_uri())} cannot be read ({why}): "
+                              "restore it from a backup, set MLFLOW_TRACKING_URI to a working store, or score from "
+                              "local bundles with --models models") from None
     if found is None:
         if required:
             raise MissingModelError(
