@@ -21,6 +21,11 @@ def _secs(ts: pd.Timestamp) -> int:
     return int(ts.value // 10**9)
 
 
+def _wall(ts: pd.Timestamp) -> int:
+    """Seconds on the local wall clock (durations are local calendar days and hours)."""
+    return int(ts.tz_localize(None).value // 10**9)
+
+
 def _back(as_of: pd.Timestamp, days: int) -> int:
     """Epoch second of local midnight ``days`` calendar days before ``as_of``."""
     naive = as_of.tz_localize(None) - pd.Timedelta(days=days)
@@ -44,6 +49,9 @@ def rfm_rhythm_reference(orders: pd.DataFrame, spine: pd.DataFrame, windows=(30,
         secs = [_secs(t) for t in g["order_ts"]]
         before = [(s, a, t) for s, a, t in zip(secs, g["amount"], g["order_ts"]) if s < T]
         before.sort(key=lambda x: x[0])
+        # durations on the wall clock: whole days between local midnights across daylight saving
+        wall = [_wall(t) for _, _, t in before]
+        T_wall = _wall(as_of)
         r: dict[str, float] = {"customer_id": cust, "as_of": as_of}
         n = len(before)
         r["orders_count"] = float(n)
@@ -53,8 +61,8 @@ def rfm_rhythm_reference(orders: pd.DataFrame, spine: pd.DataFrame, windows=(30,
             r[f"orders_{w}d"] = float(len(inside))
             r[f"spend_{w}d"] = round(sum(a for _, a in inside), 2)
         if n:
-            r["days_since_last_order"] = (T - before[-1][0]) / DAY
-            r["days_since_first_order"] = (T - before[0][0]) / DAY
+            r["days_since_last_order"] = (T_wall - wall[-1]) / DAY
+            r["days_since_first_order"] = (T_wall - wall[0]) / DAY
             r["avg_order_value"] = r["spend_total"] / n
             r["max_order_value"] = max(a for _, a, _ in before)
             # modes: most frequent, lowest on ties
@@ -66,7 +74,7 @@ def rfm_rhythm_reference(orders: pd.DataFrame, spine: pd.DataFrame, windows=(30,
             for k in ("days_since_last_order", "days_since_first_order", "avg_order_value", "max_order_value",
                       "preferred_weekday", "preferred_hour"):
                 r[k] = math.nan
-        gaps = [(before[i][0] - before[i - 1][0]) / DAY for i in range(1, n)]
+        gaps = [(wall[i] - wall[i - 1]) / DAY for i in range(1, n)]
         r["gap_mean_days"] = sum(gaps) / len(gaps) if gaps else math.nan
         r["gap_std_days"] = statistics.pstdev(gaps) if len(gaps) >= 2 else math.nan
         r["gap_median_last10_days"] = statistics.median(gaps[-10:]) if gaps else math.nan

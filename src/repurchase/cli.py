@@ -263,7 +263,7 @@ def backtest(data_dir, task, horizon, as_of, out, train_dates, train_freq, activ
 @click.option("--task", type=click.Choice(["next_purchase", "churn", "both"]), default="both", show_default=True)
 @click.option("--horizon", type=int, default=None, help="Days [next_purchase 30, churn 90].")
 @click.option("--holdout", default=None, help="Holdout as-of date [the latest whose label window is complete].")
-@click.option("--models-dir", type=click.Path(file_okay=False), default="models", show_default=True)
+@click.option("--models-dir", type=click.Path(file_okay=False), default=None, help="Bundle directory [models.dir].")
 @click.option("--no-mlflow", is_flag=True, help="Do not track or register; gate against the local bundle only.")
 @click.option("--tolerant", is_flag=True, default=None, help="Skip rows with row-level problems (counted).")
 @config_options
@@ -279,7 +279,7 @@ def train(data_dir, task, horizon, holdout, models_dir, no_mlflow, tolerant, con
     for t in tasks:
         h = horizon or (30 if t == "next_purchase" else 90)
         t0 = time.perf_counter()
-        r = run_train(tables, t, h, cfg, holdout=holdout, models_dir=models_dir, track=not no_mlflow)
+        r = run_train(tables, t, h, cfg, holdout=holdout, models_dir=models_dir or cfg.models.dir, track=not no_mlflow)
         click.echo(r.metrics[["model", "n", "positive_rate", "auc", "pr_auc", "brier", "ece", "lift_top_decile"]].round(4).to_string(index=False))
         click.echo(describe(r) + f" ({time.perf_counter() - t0:.1f}s)")
     if not no_mlflow:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from repurchase.errors import ConfigError
 from repurchase.schema import TABLES
@@ -164,6 +164,10 @@ class FeatureConfig(_Strict):
         return sorted(set(value))
 
 
+#: the registry prefix without a profile (and the experiment): the historical global names
+DEFAULT_NAME_PREFIX = "repurchase"
+
+
 class ModelConfig(_Strict):
     """Training and the promotion gate."""
 
@@ -192,10 +196,15 @@ class ModelConfig(_Strict):
     #: probability features stacked with the trees; None: BG/NBD's P(buy) at the horizon nearest
     #: the model's (bgnbd_p_buy_{h}d; its complement for churn)
     blend_with: list[str] | None = None
-    #: MLflow experiment name
-    experiment: str = "repurchase"
-    #: local model bundles (written by training, read by scoring with ``scoring.models: bundles``)
-    dir: Path = Path("models")
+    #: one registry per shop: registered models are ``<name_prefix>-next-purchase``,
+    #: ``<name_prefix>-churn``, ...; None: the profile's name (``--profile my_shop``: my_shop),
+    #: else ``repurchase``. Two shops in one MLflow store never compare or mix their champions.
+    name_prefix: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    #: MLflow experiment name; None: the name prefix
+    experiment: str | None = None
+    #: local model bundles (written by training, read by scoring with ``scoring.models: bundles``);
+    #: None: ``models/<name_prefix>``
+    dir: Path | None = None
     #: the need model's horizon H: a purchase in [T, T + H)
     next_purchase_horizon_days: int = Field(30, ge=1)
     #: churn: no purchase in [T, T + C)
@@ -203,6 +212,20 @@ class ModelConfig(_Strict):
     #: extra next-purchase horizons trained for timing (expected purchase date); each is its own
     #: registered model, e.g. repurchase-next-purchase-7d
     timing_horizons_days: list[int] = Field(default_factory=lambda: [7, 14])
+
+    @model_validator(mode="before")
+    @classmethod
+    def _per_shop_defaults(cls, data: Any) -> Any:
+        # resolved here, so every reader (training, scoring, lift) sees the same concrete names
+        if isinstance(data, Mapping):
+            data = dict(data)
+            prefix = data.get("name_prefix") or DEFAULT_NAME_PREFIX
+            data["name_prefix"] = prefix
+            if data.get("experiment") is None:
+                data["experiment"] = prefix
+            if data.get("dir") is None:
+                data["dir"] = Path("models") / prefix
+        return data
 
     @field_validator("timing_horizons_days")
     @classmethod
@@ -480,6 +503,9 @@ def load_config(
     for source, layer in layers:
         _check_keys(Config, layer, source)
         merged = _merge(merged, layer)
+    if profile and not (merged.get("models") or {}).get("name_prefix"):
+        # one registry per shop: a profile's models are named after it unless it names them
+        merged = _merge(merged, {"models": {"name_prefix": candidate.stem}})
     try:
         return Config.model_validate(merged)
     except ValidationError as exc:

@@ -17,6 +17,8 @@ from typing import Any, Iterator, Mapping
 
 import pandas as pd
 
+from repurchase.errors import RepurchaseError
+
 log = logging.getLogger(__name__)
 
 CHAMPION = "champion"
@@ -28,11 +30,49 @@ SKOPS_TRUSTED = ["collections.OrderedDict", "lightgbm.basic.Booster", "lightgbm.
                  "repurchase.models.lgbm.RepurchaseClassifier"]
 
 
+#: bounded HTTP retries for a tracking server (names as in mlflow/environment_variables.py;
+#: an explicit value in the environment wins). MLflow's defaults (7 retries, backoff factor 2,
+#: 120 s per request) keep a job waiting for minutes on a server that is down; these give up after
+#: about 10 s on a refused connection and at most ~2 minutes on a host that does not answer.
+HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+               "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
+#: "nothing there yet" from the registry (no such model, no such alias); anything else is a failure
+_NOT_FOUND = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"}
+_reachable: set[str] = set()
+
+
+def _mask(uri: str) -> str:
+    if "@" in uri and "://" in uri:
+        scheme, rest = uri.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+    return uri
+
+
+def _unreachable(uri: str, exc: BaseException) -> RepurchaseError:
+    reason = str(exc).replace(uri, _mask(uri)).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    return RepurchaseError(
+        f"the MLflow tracking server at {_mask(uri)} is unreachable ({reason}). Start it or fix "
+        "MLFLOW_TRACKING_URI (unset, ./mlflow.db is used); to score without it, use the local bundles: "
+        "--models DIR (the retrain's models.dir) or scoring.models: bundles.")
+
+
 def _mlflow():
     # a progress bar per downloaded manifest is noise in a pipeline's output
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    for key, value in HTTP_LIMITS.items():
+        os.environ.setdefault(key, value)
     import mlflow
 
+    uri = mlflow.get_tracking_uri()
+    if uri not in _reachable and uri.startswith(("http://", "https://")):
+        # one cheap call up front: a server that is down is one clear error, not a failure deep
+        # inside a run (or, worse, read as "no champion yet")
+        try:
+            mlflow.MlflowClient().search_experiments(max_results=1)
+        except Exception as exc:  # noqa: BLE001 - MlflowException / requests errors / OSError
+            raise _unreachable(uri, exc) from exc
+        _reachable.add(uri)
     return mlflow
 
 
@@ -137,11 +177,13 @@ def log_lift(experiment: str, run_name: str, metrics: Mapping[str, float], tags:
 
 def champion_version(registered_name: str) -> str | None:
     """The version the ``champion`` alias points at, or None."""
-    client = _mlflow().MlflowClient()
+    mlflow = _mlflow()
     try:
-        return str(client.get_model_version_by_alias(registered_name, CHAMPION).version)
-    except Exception:  # noqa: BLE001 - no model or no alias yet: MLflow raises MlflowException
-        return None
+        return str(mlflow.MlflowClient().get_model_version_by_alias(registered_name, CHAMPION).version)
+    except Exception as exc:  # noqa: BLE001 - MlflowException; its error_code tells "none yet" from a failure
+        if getattr(exc, "error_code", None) in _NOT_FOUND:
+            return None
+        raise _unreachable(mlflow.get_tracking_uri(), exc) from exc
 
 
 def load_version(registered_name: str, version: str):
@@ -158,8 +200,6 @@ def load_champion(registered_name: str) -> tuple[Any, dict, str] | None:
     try:
         manifest = mlflow.artifacts.load_dict(f"runs:/{mv.run_id}/{MANIFEST}")
     except Exception as exc:  # noqa: BLE001 - MlflowException / OSError: a run from before manifests
-        from repurchase.errors import RepurchaseError
-
         raise RepurchaseError(f"{registered_name} v{version} (run {mv.run_id}) has no {MANIFEST}: retrain it "
                               f"with this version of repurchase ({exc})") from exc
     return load_version(registered_name, version), manifest, version
@@ -178,10 +218,4 @@ def note_challenger(registered_name: str, version: str, reason: str) -> None:
 
 def masked_uri() -> str:
     """The tracking URI with any password replaced, for printing."""
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or tracking_uri()
-    if "@" in uri and "://" in uri:
-        scheme, rest = uri.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return uri
+    return _mask(os.environ.get("MLFLOW_TRACKING_URI") or tracking_uri())

@@ -92,3 +92,52 @@ def test_labels_and_thresholds_are_configurable(tmp_path):
     f = build_features(tables, ["2024-03-01"], config=cfg).set_index("customer_id")
     assert f.loc["a", "rfm_segment"] == "seg111" and f.loc["b", "rfm_segment"] == "seg011"
     assert f.loc["d", "rfm_segment"] == "seg110"
+
+
+def test_days_since_are_local_calendar_days_across_daylight_saving(tmp_path):
+    """America/New_York: clocks go forward on 2024-03-10 and back on 2024-11-03. A customer who
+    last bought at midnight 235 days before T is 235 days ago, not 235 + 1/24 (every duration
+    feature is measured on the local wall clock, as the windows are)."""
+    from datetime import date
+
+    write_csv(tmp_path, "orders", [
+        {"order_id": "x1", "customer_id": "x", "order_ts": "2024-03-01 00:00:00", "amount": 10.0},
+        {"order_id": "x2", "customer_id": "x", "order_ts": "2024-03-05 10:00:00", "amount": 10.0},
+        {"order_id": "x3", "customer_id": "x", "order_ts": "2024-03-20 00:00:00", "amount": 10.0},
+        {"order_id": "y1", "customer_id": "y", "order_ts": "2024-10-20 00:00:00", "amount": 10.0},
+    ])
+    write_csv(tmp_path, "order_items", [{"order_id": o, "sku": "t", "quantity": 1, "category": "tea"}
+                                        for o in ("x1", "x2", "x3", "y1")])
+    write_csv(tmp_path, "customers", [
+        {"customer_id": "x", "registered_ts": "2024-03-02 00:00:00", "joined_group_ts": "2024-03-03 00:00:00"},
+        {"customer_id": "y", "registered_ts": "2024-10-01 00:00:00", "joined_group_ts": ""},
+    ])
+    write_csv(tmp_path, "events", [
+        {"customer_id": "x", "event_ts": "2024-03-08 09:00:00", "event_type": "coupon_claim", "expires_ts": "2024-11-05 00:00:00"},
+        {"customer_id": "x", "event_ts": "2024-03-09 12:00:00", "event_type": "message", "expires_ts": ""},
+    ])
+    (tmp_path / "dataset.yaml").write_text("timezone: America/New_York\n", encoding="utf-8")
+    tables, _ = load_tables(tmp_path)
+    f = build_features(tables, ["2024-04-01", "2024-11-10"], config=FeatureConfig(dtype="float64"))
+    f = f.set_index(["customer_id", f["as_of"].dt.date.astype(str)])
+
+    def days(a: str, b: str) -> int:
+        return (date.fromisoformat(b) - date.fromisoformat(a)).days
+
+    spring, fall = f.loc[("x", "2024-04-01")], f.loc[("x", "2024-11-10")]
+    # across the spring change (an hour short in UTC)
+    assert spring["days_since_last_order"] == 12 and spring["days_since_first_order"] == days("2024-03-01", "2024-04-01")
+    assert spring["days_since_registered"] == 30 and spring["days_since_joined_group"] == 29
+    assert spring["days_since_last_engagement"] == 22.5  # Mar 9 12:00 EST -> Apr 1 00:00 EDT
+    assert spring["days_to_coupon_expiry"] == days("2024-04-01", "2024-11-05")  # across the autumn change
+    gaps = [4 + 10 / 24, 14 + 14 / 24]  # Mar 1 -> Mar 5 10:00 -> Mar 20, the second across the change
+    assert spring["gap_mean_days"] == pytest.approx(9.5, abs=1e-12)
+    assert spring["gap_std_days"] == pytest.approx((gaps[1] - gaps[0]) / 2, abs=1e-12)
+    assert spring["gap_median_last10_days"] == pytest.approx(9.5, abs=1e-12)
+    assert spring["due_ratio_tea"] == pytest.approx(12 / 9.5, abs=1e-12)  # own cycle (Mar 20 - Mar 1) / 2
+    # across the autumn change (an hour long in UTC)
+    assert fall["days_since_last_order"] == days("2024-03-20", "2024-11-10")
+    assert fall["days_since_first_order"] == days("2024-03-01", "2024-11-10")
+    assert fall["days_since_registered"] == days("2024-03-02", "2024-11-10")
+    assert f.loc[("y", "2024-11-10"), "days_since_last_order"] == 21
+    assert f.loc[("y", "2024-11-10"), "days_since_registered"] == days("2024-10-01", "2024-11-10")

@@ -130,3 +130,18 @@ def test_training_against_a_real_mlflow_server(tables, mlflow_server, tmp_path):
     assert str(client.get_model_version_by_alias("repurchase-next-purchase", "champion").version) == "1"
     assert client.get_run(r.run_id).data.metrics["holdout_auc"] > 0.5
     assert os.environ["MLFLOW_TRACKING_URI"] == mlflow_server
+
+
+def test_an_unreachable_tracking_server_fails_fast_naming_the_uri(synthetic_dir, score_as_of, tmp_path):
+    """MLflow's own defaults retry for minutes per request (and a broad except once turned the
+    failure into "no champion", i.e. silent RFM rules): bounded retries, then exit 2 with the URI."""
+    uri = "http://127.0.0.1:1"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")} | {"MLFLOW_TRACKING_URI": uri}
+    exe = Path(sys.executable).with_name("repurchase")
+    # the timeout guards the test run; it is not a timing assertion
+    proc = subprocess.run([str(exe), "score", str(synthetic_dir), "--as-of", score_as_of, "--out", str(tmp_path / "lists")],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert f"MLflow tracking server at {uri}" in proc.stderr and "unreachable" in proc.stderr
+    assert "--models" in proc.stderr  # says how to score without the server
+    assert not (tmp_path / "lists").exists()

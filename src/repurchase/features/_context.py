@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from repurchase.config import FeatureConfig
-from repurchase._timeline import DAY_S, Timeline, epoch_seconds
+from repurchase._timeline import DAY_S, Timeline, epoch_seconds, wall_seconds
 from repurchase.schema import Tables
 from repurchase.spine import CustomerIndex, paid_order_timeline, shifted_seconds
 
@@ -53,8 +53,29 @@ class FeatureContext:
         """The latest as-of date (epoch seconds): data-driven choices look only before it."""
         return int(self.q_t.max()) if len(self.q_t) else 0
 
-    def days(self, seconds: np.ndarray) -> np.ndarray:
-        return np.asarray(seconds, dtype=np.float64) / DAY_S
+    def wall(self, seconds: np.ndarray) -> np.ndarray:
+        """Epoch seconds on the business timezone's wall clock (see :func:`wall_seconds`)."""
+        return wall_seconds(seconds, self.tables.timezone)
+
+    @cached_property
+    def q_wall(self) -> np.ndarray:
+        """Each spine row's T on the wall clock (float), computed once per distinct date."""
+        if not len(self.q_t):
+            return np.zeros(0)
+        uniq, inv = np.unique(self.q_t, return_inverse=True)
+        return self.wall(uniq.astype(np.float64))[inv]
+
+    def days_to_t(self, seconds: np.ndarray, *, wall: bool = False) -> np.ndarray:
+        """Days from each row's instant (epoch seconds, NaN for none; already on the wall clock
+        with ``wall``) to its T, in local calendar days and hours: a daylight saving change in
+        between does not add or lose an hour."""
+        w = np.asarray(seconds, dtype=np.float64) if wall else self.wall(np.asarray(seconds, dtype=np.float64))
+        return (self.q_wall - w) / DAY_S
+
+    @cached_property
+    def orders_wall(self) -> np.ndarray:
+        """The orders timeline's times (sorted, int64) on the wall clock: for gaps and recency."""
+        return self.wall(self.orders.tl.ts)
 
     @cached_property
     def orders(self) -> Orders:

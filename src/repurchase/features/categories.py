@@ -117,15 +117,16 @@ def category_columns(ctx: FeatureContext) -> Iterator[CategoryColumn]:
     top = cat_idx >= 0
     tl = Timeline.build(lines["code"].to_numpy()[top] * k + cat_idx[top], lines["ts"].to_numpy()[top], ctx.index.n_codes * k)
     catalogue = category_cycles(ctx.tables.products)
+    wall = ctx.wall(tl.ts)  # days since and cycles in local calendar days (daylight saving)
     for j, c in enumerate(cats):
         q = ctx.q_codes * k + j
         pos, start = tl.pos(q, ctx.q_t), tl.start(q)
         has = pos > start
         n = (pos - start).astype(np.float64)
-        last = tl.gather(tl.ts, pos - 1, has)
-        since = (ctx.q_t - last) / DAY_S
+        last = tl.gather(wall, pos - 1, has)
+        since = ctx.days_to_t(last, wall=True)
         with np.errstate(invalid="ignore", divide="ignore"):
-            own = np.where(n >= 2, (last - tl.gather(tl.ts, start, has)) / DAY_S / (n - 1), np.nan)
+            own = np.where(n >= 2, (last - tl.gather(wall, start, has)) / DAY_S / (n - 1), np.nan)
         fallback = np.full(ctx.n, catalogue.get(c, np.nan))
         if not np.isfinite(catalogue.get(c, np.nan)):
             for t in np.unique(ctx.q_t):  # the population's typical own cycle at the same T

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from repurchase.features._context import FeatureContext
-from repurchase._timeline import DAY_S, Timeline, epoch_seconds, mode_by_code
+from repurchase._timeline import Timeline, epoch_seconds, mode_by_code
 from repurchase.features.catalog import safe_name
 
 #: event types that describe membership, not engagement
@@ -44,7 +44,7 @@ def engagement(ctx: FeatureContext) -> dict[str, np.ndarray]:
         prev30 = tl.pos(ctx.q_codes, ctx.t_minus(30)) - tl.pos(ctx.q_codes, ctx.t_minus(60))
         out["events_30d"] = last30.astype(np.float64)
         out["engagement_trend_30d"] = np.where(last30 + prev30 > 0, (last30 - prev30) / np.maximum(last30 + prev30, 1), 0.0)
-        out["days_since_last_engagement"] = ctx.days(ctx.q_t - tl.gather(tl.ts, pos - 1, pos > start))
+        out["days_since_last_engagement"] = ctx.days_to_t(tl.gather(tl.ts, pos - 1, pos > start))
         hour = ctx.event_arrays["hour"][rows].astype(np.int64)  # in timeline order already
         mode, _ = mode_by_code(tl.codes, tl.ts, hour, 24, ctx.q_codes, ctx.q_t, since=ctx.t_minus(90))
         out["most_active_hour_90d"] = np.where(mode >= 0, mode, np.nan).astype(np.float64)
@@ -73,7 +73,7 @@ def _membership(ctx: FeatureContext) -> dict[str, np.ndarray]:
                     left = last
         in_group = np.isfinite(joined) & ~(np.isfinite(left) & (left >= np.nan_to_num(joined, nan=-np.inf)))
         res["in_group"] = in_group.astype(np.float64)
-        res["days_since_joined_group"] = np.where(in_group, (ctx.q_t - joined) / DAY_S, np.nan)
+        res["days_since_joined_group"] = np.where(in_group, ctx.days_to_t(joined), np.nan)
     if ev is not None:
         days_in = np.full(ctx.n, 30.0)
         if "in_group" in res:
@@ -81,7 +81,7 @@ def _membership(ctx: FeatureContext) -> dict[str, np.ndarray]:
         res["checkin_rate_30d"] = _checkin_days(ctx, 30) / days_in
     if c is not None and "registered_ts" in c.columns:
         reg = _per_customer_before(ctx, c, "registered_ts")
-        res["days_since_registered"] = (ctx.q_t - reg) / DAY_S
+        res["days_since_registered"] = ctx.days_to_t(reg)
     return res
 
 

@@ -70,7 +70,8 @@ def _coupons(ctx: FeatureContext) -> dict[str, np.ndarray]:
             per = left.groupby("c").agg(n=("count", "sum"), x=("x", "min"))
             hit = per.reindex(ctx.q_codes[rows])
             open_count[rows] = hit["n"].fillna(0).to_numpy()
-            nearest[rows] = (hit["x"].to_numpy(dtype=np.float64) - t) / DAY_S
+            # local calendar days: an expiry at midnight is whole days away across daylight saving
+            nearest[rows] = (ctx.wall(hit["x"].to_numpy(dtype=np.float64)) - ctx.wall(np.array([t], dtype=np.float64))) / DAY_S
     out["coupons_open"] = open_count
     out["days_to_coupon_expiry"] = nearest
     return out

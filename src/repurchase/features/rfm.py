@@ -18,8 +18,8 @@ def rfm(ctx: FeatureContext) -> dict[str, np.ndarray]:
     amount = tl.prefix(o.amount_cents)
     spend = (amount[pos] - amount[start]) / 100.0
     out: dict[str, np.ndarray] = {
-        "days_since_last_order": ctx.days(ctx.q_t - tl.gather(tl.ts, pos - 1, has)),
-        "days_since_first_order": ctx.days(ctx.q_t - tl.gather(tl.ts, start, has)),
+        "days_since_last_order": ctx.days_to_t(tl.gather(ctx.orders_wall, pos - 1, has), wall=True),
+        "days_since_first_order": ctx.days_to_t(tl.gather(ctx.orders_wall, start, has), wall=True),
         "orders_count": n_orders,
     }
     for w in ctx.config.windows_days:

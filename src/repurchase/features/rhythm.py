@@ -19,14 +19,16 @@ def rhythm(ctx: FeatureContext, rfm: dict[str, np.ndarray]) -> dict[str, np.ndar
     n_gaps = np.maximum(pos - start - 1, 0)
     # gap[i]: days from the customer's previous order to row i (NaN on a customer's first row)
     gap = np.full(len(tl), np.nan)
+    # gaps on the local wall clock: midnight to midnight is whole days across daylight saving
+    wall = ctx.orders_wall
     gap_s = np.zeros(len(tl), dtype=np.int64)  # whole seconds: exact integer sums of squares
     if len(tl) > 1:
         same = tl.codes[1:] == tl.codes[:-1]
-        gap_s[1:] = np.where(same, tl.ts[1:] - tl.ts[:-1], 0)
+        gap_s[1:] = np.where(same, wall[1:] - wall[:-1], 0)
         gap[1:] = np.where(same, gap_s[1:] / DAY_S, np.nan)
     sq = tl.prefix(gap_s * gap_s)
-    first = tl.gather(tl.ts, start, pos > start)
-    last = tl.gather(tl.ts, pos - 1, pos > start)
+    first = tl.gather(wall, start, pos > start)
+    last = tl.gather(wall, pos - 1, pos > start)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(n_gaps >= 1, (last - first) / DAY_S / n_gaps, np.nan)
         # sum of squared gaps before T (rows start+1 .. pos-1), exact in seconds^2

@@ -24,7 +24,8 @@ from repurchase.spine import AsOf, as_of_timestamp, shift_days
 
 log = logging.getLogger(__name__)
 
-REGISTERED = {"next_purchase": "repurchase-next-purchase", "churn": "repurchase-churn"}
+#: registered model names are ``<models.name_prefix>-<suffix>``: one registry per shop
+REGISTERED_SUFFIX = {"next_purchase": "next-purchase", "churn": "churn"}
 
 
 def main_horizon(task: Task, config: Config) -> int:
@@ -32,8 +33,9 @@ def main_horizon(task: Task, config: Config) -> int:
 
 
 def registered_name(task: Task, horizon_days: int, config: Config) -> str:
-    """``repurchase-next-purchase`` at the configured horizon, ``...-7d`` for a timing horizon."""
-    base = REGISTERED[task]
+    """``<prefix>-next-purchase`` at the configured horizon, ``...-7d`` for a timing horizon; the
+    prefix is ``models.name_prefix`` (the profile's name by default), so shops never share names."""
+    base = f"{config.models.name_prefix}-{REGISTERED_SUFFIX[task]}"
     return base if horizon_days == main_horizon(task, config) else f"{base}-{horizon_days}d"
 
 
@@ -147,7 +149,7 @@ class TrainResult:
     files: dict = field(default_factory=dict)
 
 
-def _gate(m: pd.DataFrame, cfg: Config, champion_auc: float | None) -> tuple[bool, str]:
+def _gate(m: pd.DataFrame, cfg: Config, champion_auc: float | None, champion_note: str = "") -> tuple[bool, str]:
     auc = m.set_index("model")["auc"]
     new = auc["lightgbm"]
     reasons = []
@@ -158,20 +160,43 @@ def _gate(m: pd.DataFrame, cfg: Config, champion_auc: float | None) -> tuple[boo
             reasons.append(f"AUC {new:.4f} does not beat {base} ({auc[base]:.4f}) by more than {cfg.models.min_auc_gain_vs_baselines}")
     if champion_auc is not None and not new - champion_auc > cfg.models.min_auc_gain_vs_champion:
         reasons.append(f"AUC {new:.4f} does not beat the champion ({champion_auc:.4f}) by more than {cfg.models.min_auc_gain_vs_champion} on the same holdout")
+    note = f" ({champion_note})" if champion_note else ""
     if reasons:
-        return False, "; ".join(reasons)
-    vs = f", champion {champion_auc:.4f}" if champion_auc is not None else ", no champion yet"
-    return True, f"AUC {new:.4f} beats every baseline ({', '.join(f'{b} {auc[b]:.4f}' for b in auc.index if b != 'lightgbm')}{vs})"
+        return False, "; ".join(reasons) + note
+    vs = (f", champion {champion_auc:.4f}" if champion_auc is not None
+          else "" if champion_note else ", no champion yet")
+    return True, f"AUC {new:.4f} beats every baseline ({', '.join(f'{b} {auc[b]:.4f}' for b in auc.index if b != 'lightgbm')}{vs}){note}"
 
 
-def _champion_auc(predict, holdout: pd.DataFrame, y) -> float | None:
-    """The current champion's AUC on the same rows, or None when it cannot score them."""
+def feature_set_difference(ours: list[str], theirs: list[str], our_name: str, their_name: str, examples: int = 5) -> str:
+    """What two feature sets do not share, with a few column names each ("" when equal as sets)."""
+    def few(cols: list[str]) -> str:
+        more = f" and {len(cols) - examples} more" if len(cols) > examples else ""
+        return ", ".join(cols[:examples]) + more
+
+    only_ours, only_theirs = [c for c in ours if c not in theirs], [c for c in theirs if c not in ours]
+    parts = ([f"{len(only_ours)} only in {our_name} ({few(only_ours)})"] if only_ours else []) + \
+            ([f"{len(only_theirs)} only in {their_name} ({few(only_theirs)})"] if only_theirs else [])
+    return "; ".join(parts)
+
+
+def _champion_auc(champion, label: str, holdout: pd.DataFrame, y) -> tuple[float | None, str]:
+    """The current champion's AUC on the same rows, or (None, why) when it was trained on another
+    feature set: another shop's data or another schema is no yardstick, so it never blocks."""
+    trained_on = list(getattr(champion, "feature_names_in_", holdout.columns))
+    if set(trained_on) != set(holdout.columns):
+        diff = feature_set_difference(trained_on, list(holdout.columns), "the champion", "this model")
+        note = (f"the current champion {label} was trained on a different feature set ({diff}): not comparable, "
+                "judged against the baselines only")
+        log.warning("%s", note)
+        return None, note
     try:
-        p = predict(holdout)
+        p = champion.predict_proba(holdout[trained_on])[:, 1]
     except DataError as exc:
-        log.warning("the current champion cannot score this feature set (%s): compared with the baselines only", exc)
-        return None
-    return score_metrics(y, p)["auc"]
+        note = f"the current champion {label} cannot score this feature set ({exc}): judged against the baselines only"
+        log.warning("%s", note)
+        return None, note
+    return score_metrics(y, p)["auc"], ""
 
 
 def train(
@@ -215,10 +240,9 @@ def train(
         from repurchase import tracking
 
         prior = tracking.champion_version(name)
-        champ_auc = None
+        champ_auc, champ_note = None, ""
         if prior is not None:
-            champ = tracking.load_version(name, prior)
-            champ_auc = _champion_auc(lambda X: champ.predict_proba(X)[:, 1], X_hold, y_hold)
+            champ_auc, champ_note = _champion_auc(tracking.load_version(name, prior), f"{name} v{prior}", X_hold, y_hold)
         lgb = result.metrics.set_index("model").loc["lightgbm"]
         tracked = tracking.log_training(
             experiment=config.models.experiment, run_name=f"{task}-{horizon_days}d-{key}", registered_name=name,
@@ -233,21 +257,21 @@ def train(
                                                                   "models": config.models.model_dump(), "data_fingerprint": manifest["data"],
                                                                   "feature_names": manifest["features"]},
         )
-        promoted, reason = _gate(result.metrics, config, champ_auc)
+        promoted, reason = _gate(result.metrics, config, champ_auc, champ_note)
         if promoted:
             tracking.set_champion(name, tracked.version, reason)
         else:
             tracking.note_challenger(name, tracked.version, reason)
         manifest.update({"mlflow_run_id": tracked.run_id, "registered_model": name, "version": tracked.version})
     else:
-        champ_auc = None
+        champ_auc, champ_note = None, ""
         if (bundle_dir / "manifest.json").is_file():
             try:
                 champ, _ = load_bundle(bundle_dir)
-                champ_auc = _champion_auc(lambda X: champ.predict_proba(X)[:, 1], X_hold, y_hold)
+                champ_auc, champ_note = _champion_auc(champ, f"bundle {bundle_dir}", X_hold, y_hold)
             except RepurchaseError as exc:
                 log.warning("ignoring the local champion bundle: %s", exc)
-        promoted, reason = _gate(result.metrics, config, champ_auc)
+        promoted, reason = _gate(result.metrics, config, champ_auc, champ_note)
     manifest["promotion"] = reason
     target = bundle_dir if promoted else bundle_dir.with_name(bundle_dir.name + ".challenger")
     save_bundle(model, manifest, target)
@@ -261,6 +285,6 @@ def describe(r: TrainResult) -> str:
     return f"{r.task} ({r.horizon_days} d, holdout {r.holdout}): {where}, {status}: {r.reason}. Bundle: {r.bundle}"
 
 
-__all__ = ["REGISTERED", "TrainJob", "TrainResult", "plan_training", "training_jobs", "bundle_name", "blend_with", "describe",
-           "fingerprint", "latest_holdout", "main_horizon", "model_for",
+__all__ = ["REGISTERED_SUFFIX", "TrainJob", "TrainResult", "plan_training", "training_jobs", "bundle_name", "blend_with",
+           "describe", "feature_set_difference", "fingerprint", "latest_holdout", "main_horizon", "model_for",
            "registered_name", "train"]

@@ -11,7 +11,7 @@ from typing import Any
 from repurchase.config import Config, FeatureConfig
 from repurchase.errors import MissingModelError, RepurchaseError
 from repurchase.models.bundle import MANIFEST_FILE, load_bundle
-from repurchase.models.train import bundle_name, main_horizon, registered_name
+from repurchase.models.train import bundle_name, feature_set_difference, main_horizon, registered_name
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +80,9 @@ def _from_mlflow(task: str, horizon: int, config: Config, required: bool) -> Sco
     if found is None:
         if required:
             raise MissingModelError(
-                f"no champion for '{name}' in the MLflow registry at {tracking.masked_uri()}: train one first "
-                f"(repurchase train DATA_DIR --task {task} --horizon {horizon}), or score from local bundles with --models models")
+                f"no champion for '{name}' in the MLflow registry at {tracking.masked_uri()} (models.name_prefix "
+                f"'{config.models.name_prefix}'): train one first (repurchase retrain DATA_DIR with the same profile), "
+                f"or score from local bundles with --models {config.models.dir}")
         return None
     model, manifest, version = found
     return ScoringModel(task, horizon, model, manifest, f"{name} v{version}")
@@ -109,6 +110,58 @@ def rules_model(task: str, horizon: int, config: Config, why: str) -> ScoringMod
     manifest = {"task": task, "horizon_days": horizon, "rules": True, "why": why, "features": model.features_in_,
                 "dtypes": {}, "features_config": config.features.model_dump(mode="json")}
     return ScoringModel(task, horizon, model, manifest, RULES_VERSION)
+
+
+def feature_family(m: ScoringModel) -> list[str]:
+    """A champion's feature columns, the per-category and per-event-type ones as their catalog
+    pattern: those are ranked at each model's own holdout and may differ within one retrain (scoring
+    builds them per model), everything else must be the same in one consistent set of champions."""
+    from repurchase.features.catalog import lookup
+
+    out = []
+    for c in m.features:
+        spec = lookup(c)
+        name = spec.name if spec is not None and ("{category}" in spec.name or "{event_type}" in spec.name) else c
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def _inconsistent(ref: ScoringModel, m: ScoringModel) -> str:
+    """"" when ``m`` was trained on the same feature set as ``ref``, else what differs."""
+    pins = {"categories", "event_types"}
+    a, b = feature_family(ref), feature_family(m)
+    diff = feature_set_difference(a, b, ref.version, m.version)
+    if not diff:
+        ca = {k: v for k, v in ref.manifest["features_config"].items() if k not in pins}
+        cb = {k: v for k, v in m.manifest["features_config"].items() if k not in pins}
+        diff = ", ".join(f"features.{k}: {ca.get(k)!r} vs {cb.get(k)!r}" for k in sorted(set(ca) | set(cb))
+                         if ca.get(k) != cb.get(k))
+    return diff
+
+
+def check_consistent(models: ScoringModels) -> ScoringModels:
+    """One consistent set of champions: the need and churn models (and every timing model) trained
+    on the same feature set. Two champions from different shops or schemas stop the run, naming both
+    and what differs; a timing model that differs is left out (it is optional), with a warning."""
+    trained = [m for m in (models.need, models.churn) if not m.rules]
+    if len(trained) == 2:
+        diff = _inconsistent(*trained)
+        if diff:
+            raise RepurchaseError(
+                f"the champions are not one consistent set: {trained[0].version} ({trained[0].task}) and "
+                f"{trained[1].version} ({trained[1].task}) were trained on a different feature set ({diff}). "
+                "They come from different data (another shop sharing models.name_prefix, or a schema change where "
+                "only one model was promoted): retrain both on this data with the same profile.")
+    timing = []
+    for m in models.timing:
+        diff = _inconsistent(models.need, m) if not models.need.rules else ""
+        if diff:
+            log.warning("%s is left out: trained on a different feature set than %s (%s); the expected purchase date "
+                        "uses the %d-day model", m.version, models.need.version, diff, models.need.horizon_days)
+            continue
+        timing.append(m)
+    return ScoringModels(models.need, models.churn, timing)
 
 
 def load_models(source: str | Path, config: Config, *, fallback: bool = True) -> ScoringModels:
@@ -154,4 +207,4 @@ def load_models(source: str | Path, config: Config, *, fallback: bool = True) ->
         if m.manifest.get("task") != m.task or int(m.manifest.get("horizon_days", -1)) != m.horizon_days:
             raise RepurchaseError(f"{m.version}: its manifest says task {m.manifest.get('task')}, "
                                   f"{m.manifest.get('horizon_days')} days; expected {m.task}, {m.horizon_days} days")
-    return ScoringModels(need, churn, sorted(timing, key=lambda m: m.horizon_days))
+    return check_consistent(ScoringModels(need, churn, sorted(timing, key=lambda m: m.horizon_days)))
