@@ -123,3 +123,12 @@ def test_cdnow_cli_import_validates(cdnow_dir, capsys):
     capsys.readouterr()
     assert main(["validate", str(cdnow_dir)]) == 0
     assert "23,570 customers" in capsys.readouterr().out
+
+
+def test_online_retail_product_type_is_the_last_naming_word_of_the_commonest_description():
+    from repurchase.data.importers import product_type
+
+    got = product_type(pd.Series(["85123A", "85123A", "85123A", "20725", "X1"]),
+                       pd.Series(["WHITE HANGING HEART T-LIGHT HOLDER", "WHITE HANGING HEART T-LIGHT HOLDER",
+                                  "HEART LANTERN", "LUNCH BAG RED SPOTTY", None]))
+    assert got.to_dict() == {"85123A": "HOLDER", "20725": "BAG"}

@@ -63,6 +63,26 @@ def _read_csv(src: Path, columns: list[str]) -> pd.DataFrame:
     return frame
 
 
+#: words that describe a product rather than name its type
+_NOT_A_TYPE = frozenset("""RED BLUE PINK WHITE GREEN BLACK IVORY CREAM GOLD SILVER PURPLE YELLOW ORANGE BROWN GREY
+    SPOTTY SPOT SPOTS STRIPE STRIPES DESIGN ASSORTED VINTAGE RETRO LARGE SMALL MINI JUMBO SET PACK OF THE AND WITH
+    COLOUR COLOURS PAISLEY FLORAL""".split())
+
+
+def product_type(stock_code: pd.Series, description: pd.Series) -> pd.Series:
+    """Per stock code, a product type for the category: the last word of its most common
+    description that is not a colour, size or pattern (``WHITE HANGING HEART T-LIGHT HOLDER`` ->
+    ``HOLDER``, ``LUNCH BAG RED SPOTTY`` -> ``BAG``). Online Retail II has no category; the head noun
+    of an English product name is the nearest thing, and lets due categories and hit@3 be measured."""
+    words = description.fillna("").str.upper().str.findall(r"[A-Z]{3,}")
+    word = words.map(lambda ws: next((w for w in reversed(ws) if w not in _NOT_A_TYPE), None)).astype("str")
+    word = word.where(word != "None")
+    frame = pd.DataFrame({"sku": stock_code.to_numpy(), "word": word.to_numpy()}).dropna()
+    counts = frame.groupby(["sku", "word"], sort=False).size().reset_index(name="n")
+    counts = counts.sort_values(["sku", "n", "word"], ascending=[True, False, True], kind="stable")
+    return counts.drop_duplicates("sku").set_index("sku")["word"]
+
+
 def is_non_product(stock_code: pd.Series) -> pd.Series:
     """Online Retail II stock codes for postage, fees, samples, vouchers, tests and adjustments."""
     code = stock_code.fillna("").str.strip()
@@ -142,6 +162,11 @@ def import_online_retail_ii(src: str | Path, *, sheet1_rows: int = ORII_SHEET1_R
     items = lines.rename(columns={"Invoice": "order_id", "StockCode": "sku"})[
         ["order_id", "sku", "quantity", "unit_price"]
     ].astype({"order_id": "str", "sku": "str", "quantity": "float64", "unit_price": "float64"}).reset_index(drop=True)
+    if "Description" in lines.columns:
+        category = product_type(lines["StockCode"], lines["Description"])
+        items["category"] = category.reindex(items["sku"].to_numpy()).to_numpy()
+        s.facts["product types (category: last word of the sku's most common description)"] = int(category.nunique())
+        s.facts["product lines without a product type"] = int(items["category"].isna().sum())
     customers = (
         raw.groupby("Customer ID", sort=True)["Country"].agg(lambda c: c.mode().iloc[0])
         .rename_axis("customer_id").reset_index().rename(columns={"Country": "country"})
