@@ -63,13 +63,47 @@ def test_retrain_then_score_tracks_a_parent_run_with_a_child_per_model(synthetic
 def test_retrain_refuses_data_too_short_and_says_how_much_is_needed(tmp_path, store, capsys):
     from tests.conftest import write_csv
 
-    days = pd.date_range("2025-01-01", periods=60, freq="D")
-    write_csv(tmp_path / "short", "orders", {"order_id": [f"o{i}" for i in range(60)],
-                                               "customer_id": [f"c{i % 7}" for i in range(60)],
-                                               "order_ts": days.astype(str), "amount": [10.0] * 60})
+    days = pd.date_range("2025-01-01", periods=30, freq="D")
+    write_csv(tmp_path / "short", "orders", {"order_id": [f"o{i}" for i in range(30)],
+                                               "customer_id": [f"c{i % 7}" for i in range(30)],
+                                               "order_ts": days.astype(str), "amount": [10.0] * 30})
     assert main(["retrain", str(tmp_path / "short"), "--no-mlflow"]) == 2
     err = capsys.readouterr().err
-    assert "too little to train next_purchase at a 30-day horizon" in err and "days of history" in err
+    assert "too little to train next_purchase even at a 7-day horizon" in err and "days of history or more" in err
+
+
+def test_plan_fits_a_short_history_with_weekly_dates_and_shorter_horizons(synthetic_tables):
+    from repurchase.config import load_config
+    from repurchase.models.train import plan_training
+    from repurchase.schema import Tables
+
+    o = synthetic_tables.orders
+    recent = o[o["order_ts"] >= o["order_ts"].max() - pd.Timedelta(days=120)]
+    jobs = {(j.task, j.slot_days): j for j in plan_training(Tables(orders=recent, timezone=synthetic_tables.timezone), load_config())}
+    need, churn = jobs[("next_purchase", 30)], jobs[("churn", 90)]
+    assert (need.horizon_days, need.freq) == (30, "weekly") and not need.note
+    assert 7 <= churn.horizon_days < 90 and "shortened from 90 d" in churn.note
+    for j in jobs.values():  # every trained job keeps the leakage rule: T + H <= validation date
+        assert j.dropped or all(d + pd.Timedelta(days=j.horizon_days) <= j.validation for d in j.train_dates)
+
+
+def test_retrain_and_score_a_120_day_orders_only_history_with_defaults(tmp_path, synthetic_tables, capsys):
+    o = synthetic_tables.orders
+    end = o["order_ts"].max()
+    data = tmp_path / "short"
+    data.mkdir()
+    o[o["order_ts"] >= end - pd.Timedelta(days=120)].to_parquet(data / "orders.parquet", index=False)
+    (data / "dataset.yaml").write_text(f"timezone: {synthetic_tables.timezone}\n", encoding="utf-8")
+    models = tmp_path / "models"
+    assert main(["retrain", str(data), "--no-mlflow", "--models-dir", str(models)]) == 0
+    out = capsys.readouterr().out
+    assert "churn" in out and "shortened from 90 d" in out
+    as_of = (end + pd.Timedelta(days=1)).date().isoformat()
+    assert main(["score", str(data), "--models", str(models), "--as-of", as_of, "--out", str(tmp_path / "lists")]) == 0
+    for name in ("need_list.csv", "recall_list.csv"):
+        assert (tmp_path / "lists" / name).is_file()
+    need = pd.read_csv(tmp_path / "lists" / "need_list.csv")
+    assert len(need) > 0 and not need["model_version"].str.contains("rfm-rules").any()
 
 
 def test_unknown_config_key_is_named_with_its_file(tmp_path, synthetic_dir, capsys):

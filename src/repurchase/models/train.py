@@ -74,45 +74,105 @@ def training_jobs(config: Config) -> list[tuple[Task, int]]:
             + [("churn", main_horizon("churn", config))])
 
 
+#: the shortest horizon a shortened need or churn model may get, in days
+MIN_HORIZON_DAYS = 7
+#: training as-of dates a model needs at the least
+MIN_TRAIN_DATES = 2
+#: fewer monthly training dates than this (when more were asked for): weekly ones instead
+MIN_MONTHLY_DATES = 6
+
+
 @dataclass
 class TrainJob:
-    """One model of a retrain and the dates it uses (all derived from the data's own range)."""
+    """One model of a retrain and the dates it uses (all derived from the data's own range).
+
+    ``slot_days`` is the configured horizon that names the model (registry, bundle); a short
+    history may train it at a shorter ``horizon_days``, with ``note`` saying so.
+    """
 
     task: str
     horizon_days: int
     holdout: pd.Timestamp
     validation: pd.Timestamp
     train_dates: list[pd.Timestamp]
+    freq: str = "monthly"
+    slot_days: int | None = None
+    note: str = ""
+    #: why the model is not trained at all (a timing horizon the data cannot support), else ""
+    dropped: str = ""
 
     def describe(self) -> str:
         d = self.train_dates
-        return (f"{self.task} {self.horizon_days} d: {len(d)} training dates {d[0].date()} .. {d[-1].date()}, "
-                f"validation {self.validation.date()}, holdout {self.holdout.date()}")
+        if self.dropped:
+            return f"{self.task} {self.horizon_days} d: not trained: {self.dropped}"
+        return (f"{self.task} {self.horizon_days} d: {len(d)} {self.freq} training dates {d[0].date()} .. {d[-1].date()}, "
+                f"validation {self.validation.date()}, holdout {self.holdout.date()}" + (f" ({self.note})" if self.note else ""))
+
+
+def _fit_dates(tables: Tables, first: pd.Timestamp, h: int, n_train: int, holdout: AsOf | None):
+    """(holdout, validation, training dates, freq) for horizon ``h``: monthly dates when
+    :data:`MIN_MONTHLY_DATES` of them fit after the first order, else whichever gives more dates,
+    at least :data:`MIN_TRAIN_DATES`, else None."""
+    from repurchase.models.backtest import training_dates
+
+    hold = as_of_timestamp(holdout, tables.timezone) if holdout is not None else latest_holdout(tables, h)
+    fits = {}
+    for freq in ("monthly", "weekly"):
+        train_d, val = training_dates(hold, h, n_train, freq)
+        fits[freq] = (hold, val, [d for d in train_d if d > first], freq)
+    # monthly dates while the history gives enough of them (or all that were asked for)
+    if len(fits["monthly"][2]) >= min(n_train, MIN_MONTHLY_DATES):
+        return fits["monthly"]
+    best = max(fits.values(), key=lambda f: len(f[2]))
+    return best if len(best[2]) >= MIN_TRAIN_DATES else None
 
 
 def plan_training(tables: Tables, config: Config, holdout: AsOf | None = None) -> list[TrainJob]:
-    """The dates of every model of a retrain, refusing data too short to support them."""
-    from repurchase.models.backtest import training_dates
+    """The dates of every model of a retrain, fitted to the history the data has.
 
+    Monthly training dates when they fit, else weekly ones. A need or churn horizon the data
+    cannot support is shortened to the longest that fits (down to :data:`MIN_HORIZON_DAYS`), a
+    timing horizon that does not fit (or is no shorter than the need model's) is dropped; each
+    such change is a ``note`` on the job or in the plan. Only data too short for even the shortest
+    horizon is refused, with how much history it needs.
+    """
     first = tables.paid_orders(["order_ts"])["order_ts"].min()
     end = data_end(tables)
-    plans = []
-    for task, h in training_jobs(config):
-        hold = as_of_timestamp(holdout, tables.timezone) if holdout is not None else latest_holdout(tables, h)
-        train_d, val = training_dates(hold, h, config.models.train_dates)
-        usable = [d for d in train_d if d > first]
-        if len(usable) < 2:
-            span = (end - first).days
-            need = 3 * h + 62
+    span = (end - first).days
+    n_train = config.models.train_dates
+    jobs, need_days = [], None
+    for task, slot in training_jobs(config):
+        timing = task == "next_purchase" and slot != main_horizon("next_purchase", config)
+        fit = _fit_dates(tables, first, slot, n_train, holdout)
+        h, note = slot, ""
+        if timing and (fit is None or (need_days is not None and slot >= need_days)):
+            why = (f"{span} days of history cannot support its labels" if fit is None
+                   else f"it is no shorter than the need model's shortened {need_days} days")
+            log.warning("the %d-day timing model is dropped: %s", slot, why)
+            jobs.append(TrainJob(task, slot, end, end, [], slot_days=slot, dropped=why))
+            continue
+        if fit is None and holdout is None:
+            for h in range(slot - 1, MIN_HORIZON_DAYS - 1, -1):
+                fit = _fit_dates(tables, first, h, n_train, None)
+                if fit is not None:
+                    note = f"shortened from {slot} d: {span} days of history cannot support {slot}-day labels"
+                    break
+        if fit is None:
+            h_min = MIN_HORIZON_DAYS
+            need = 3 * h_min + 7 * (MIN_TRAIN_DATES - 1) + 8
             raise DataError(
-                f"the data covers {first.date()} .. {end.date()} ({span} days), too little to train {task} at a {h}-day "
-                f"horizon: the holdout {hold.date()} needs its {h} days of labels, the validation date {val.date()} is "
-                f"{h} days earlier, and at least 2 monthly training dates after the first order must have their {h}-day "
-                f"label windows closed before the validation date: about {need} days of history or more. "
-                f"Use more history, a shorter horizon (models.{'next_purchase' if task == 'next_purchase' else 'churn'}"
-                f"_horizon_days) or fewer timing horizons (models.timing_horizons_days).")
-        plans.append(TrainJob(task, h, hold, val, usable))
-    return plans
+                f"the data covers {first.date()} .. {end.date()} ({span} days), too little to train {task} even at a "
+                f"{h_min}-day horizon: a holdout needs its labels, the validation date its own, and at least "
+                f"{MIN_TRAIN_DATES} weekly training dates after the first order must have their label windows closed "
+                f"before the validation date: about {need} days of history or more (a {slot}-day horizon with monthly "
+                f"dates needs about {3 * slot + 62}). Use more history.")
+        hold, val, usable, freq = fit
+        if task == "next_purchase" and not timing:
+            need_days = h
+        if note:
+            log.warning("%s %s", task, note)
+        jobs.append(TrainJob(task, h, hold, val, usable, freq, slot, note))
+    return jobs
 
 
 def latest_holdout(tables: Tables, horizon_days: int) -> pd.Timestamp:
@@ -209,25 +269,33 @@ def train(
     models_dir: str | Path = "models",
     track: bool = True,
     report_dir: str | Path | None = None,
+    train_freq: str = "monthly",
+    slot_days: int | None = None,
 ) -> TrainResult:
-    """Train one task at ``holdout`` (default: the latest complete date) and promote by the gate."""
+    """Train one task at ``holdout`` (default: the latest complete date) and promote by the gate.
+
+    ``slot_days``: the configured horizon that names the model (default ``horizon_days``); a
+    short history trains the same slot at a shorter horizon (:func:`plan_training`).
+    """
+    slot = slot_days or horizon_days
     hold = as_of_timestamp(holdout, tables.timezone) if holdout is not None else latest_holdout(tables, horizon_days)
     # the categories / event types with their own columns, fixed as at the holdout: scoring reuses them
     pinned = pin_feature_config(tables, hold, config.features)
-    result = backtest(tables, task, horizon_days, [hold], n_train=config.models.train_dates,
+    result = backtest(tables, task, horizon_days, [hold], n_train=config.models.train_dates, train_freq=train_freq,
                       active_days=config.models.active_days, feature_config=pinned, keep_holdout=True,
                       min_positives=config.models.min_positives, min_negatives=config.models.min_negatives,
                       model=model_for(task, horizon_days, config))
     key = hold.date().isoformat()
     model, rows = result.models[key], result.holdout[key]
     X_hold, y_hold = rows[feature_columns(rows)], result.scores[key]["y"].to_numpy()
-    name = registered_name(task, horizon_days, config)
-    bundle_dir = Path(models_dir) / bundle_name(task, horizon_days)
+    name = registered_name(task, slot, config)
+    bundle_dir = Path(models_dir) / bundle_name(task, slot)
     report_dir = report_dir or Path(models_dir) / "reports" / f"{task}_{horizon_days}d_{key}"
     files = write_backtest_report(result, report_dir, title=f"Training {task}, {horizon_days}-day horizon, holdout {key}")
     from repurchase.models.drift import reference
 
-    manifest = {"task": task, "horizon_days": horizon_days, "holdout": key, **result.dates[key],
+    manifest = {"task": task, "horizon_days": horizon_days, "slot_days": slot, "train_freq": train_freq,
+                "holdout": key, **result.dates[key],
                 "features": list(X_hold.columns), "dtypes": {c: str(t) for c, t in X_hold.dtypes.items()},
                 "metrics": result.metrics.set_index("model")[["auc", "pr_auc", "brier", "ece", "lift_top_decile"]].to_dict("index"),
                 "calibration": model.calibration_, "blend": model.blend_weights(), "trees": model.best_iteration_, "data": fingerprint(tables),

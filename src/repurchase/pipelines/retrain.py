@@ -53,7 +53,8 @@ def retrain(config: Config, data_dir: str | Path | None = None, *, dry_run: bool
                      + f"; {sum(report.rejected.values()):,} rows rejected")
     with steps.step("plan") as notes:
         jobs = plan_training(tables, config, holdout)
-        notes.append(f"{len(jobs)} models, as-of dates derived from the data (monthly, label windows complete)")
+        kept = [j for j in jobs if not j.dropped]
+        notes.append(f"{len(kept)} models, as-of dates derived from the data (label windows complete)")
         notes += [j.describe() for j in jobs]
     if dry_run:
         echo(plan_text("dry run: nothing trained or written", STEPS,
@@ -66,10 +67,12 @@ def retrain(config: Config, data_dir: str | Path | None = None, *, dry_run: bool
 
         bar = tqdm(jobs, desc="models", unit="model", disable=not sys.stderr.isatty(), leave=False)
         for job in bar:
+            if job.dropped:
+                continue
             bar.set_postfix_str(f"{job.task} {job.horizon_days} d")
             try:
                 r = train(tables, job.task, job.horizon_days, config, holdout=job.holdout,
-                          models_dir=config.models.dir, track=track)
+                          models_dir=config.models.dir, track=track, train_freq=job.freq, slot_days=job.slot_days)
             except DataError as exc:  # the data gate: the other models still train
                 out.refused.append(f"{job.task} {job.horizon_days} d: {exc}")
                 notes.append(f"{job.task} {job.horizon_days} d: REFUSED by the data gate")

@@ -204,7 +204,13 @@ def load_models(source: str | Path, config: Config, *, fallback: bool = True) ->
     for m in [need, churn, *timing]:
         if m.rules:
             continue
-        if m.manifest.get("task") != m.task or int(m.manifest.get("horizon_days", -1)) != m.horizon_days:
+        slot = int(m.manifest.get("slot_days", m.manifest.get("horizon_days", -1)))
+        if m.manifest.get("task") != m.task or slot != m.horizon_days:
             raise RepurchaseError(f"{m.version}: its manifest says task {m.manifest.get('task')}, "
-                                  f"{m.manifest.get('horizon_days')} days; expected {m.task}, {m.horizon_days} days")
+                                  f"{slot} days; expected {m.task}, {m.horizon_days} days")
+        trained = int(m.manifest["horizon_days"])
+        if trained != m.horizon_days:  # a short history: the slot was trained at a shorter horizon
+            log.warning("%s was trained at %d days (the data was too short for %d): its score is P over %d days",
+                        m.version, trained, m.horizon_days, trained)
+            m.horizon_days = trained
     return check_consistent(ScoringModels(need, churn, sorted(timing, key=lambda m: m.horizon_days)))
