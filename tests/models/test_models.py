@@ -135,3 +135,15 @@ def test_init_from_complement_starts_a_churn_model_from_one_minus_p():
     plain, comp = RepurchaseClassifier(init_from="p_buy"), RepurchaseClassifier(init_from="1-p_buy")
     assert np.allclose(comp._init(X), -plain._init(X))
     assert np.allclose(comp._init(X), np.log(0.9 / 0.1) * np.array([1, 0, -1]))
+
+
+def test_fast_auc_equals_sklearn_with_ties():
+    from sklearn.metrics import roc_auc_score
+
+    from repurchase.models.evaluate import fast_auc
+
+    rng = np.random.default_rng(3)
+    y = rng.random(500) < 0.3
+    p = np.round(rng.random(500), 1)  # many ties
+    assert fast_auc(y, p) == pytest.approx(roc_auc_score(y, p), abs=1e-12)
+    assert fast_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == pytest.approx(0.75)
