@@ -280,14 +280,12 @@ def test_a_missing_postgres_driver_is_refused_before_any_work(synthetic_dir, sco
     code = ("import sys\nsys.modules['psycopg'] = None\nsys.modules['psycopg2'] = None\n"
             "from repurchase.cli import main\nsys.exit(main(sys.argv[1:]))\n")
     out = tmp_path / "lists"
-    t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code, "score", str(synthetic_dir), "--as-of", score_as_of,
                            "--out", str(out), "--models", "models", "--db", "postgresql+psycopg://crm@127.0.0.1:1/crm"],
                           capture_output=True, text=True, cwd=REPO, timeout=600)
     assert proc.returncode == 2, proc.stderr
     assert "pip install 'repurchase[postgres]'" in proc.stderr and "psycopg" in proc.stderr
-    assert "[1/4] validate" not in proc.stdout and not out.exists()
-    assert time.perf_counter() - t0 < 30
+    assert "[1/4] validate" not in proc.stdout and not out.exists()  # refused before loading any data
 
 
 def test_an_unknown_database_is_refused_before_any_work(synthetic_dir, score_as_of, tmp_path, capsys):
