@@ -195,4 +195,4 @@ def test_retrain_and_score_on_online_retail_ii(orii_dir, store, capsys):
     assert "[3/4] train" in out and "next_purchase 30 d: AUC 0.8" in out
     assert main(["score", *cfg, "--data", str(orii_dir), "--as-of", "2011-12-10", "--out", str(store / "lists")]) == 0
     need = pd.read_parquet(store / "lists" / "need_list.parquet")
-    assert len(need) > 1000 and need["model_version"].str.startswith("repurchase-next-purchase v").all()
+    assert len(need) > 1000 and need["model_version"].str.startswith("online_retail_ii-next-purchase v").all()  # the profile names the registry
