@@ -112,3 +112,20 @@ def test_path_contributions_add_up_to_the_raw_margin(seed):
         base = shap_base if method == "shap" else path_matrix(M)[2]
         assert np.allclose(c.sum(axis=1) + base, raw)
         assert np.abs(c[:, [1, 3, 4]]).mean() < np.abs(c[:, [0, 2]]).mean()  # the signal features dominate
+
+
+def test_due_category_days_are_wall_clock_days_across_daylight_saving():
+    # rice bought 30 days apart (own cycle 30), T 24 local days after the last: due ratio exactly 0.8.
+    # In epoch seconds the spring-forward hour (2025-03-09) made it 23.958 days: 'not yet due'.
+    from repurchase.schema import Tables
+    from repurchase.scoring.categories import due_categories
+
+    tz = "America/New_York"
+    orders = pd.DataFrame({"order_id": ["o1", "o2"], "customer_id": ["c1", "c1"],
+                           "order_ts": pd.to_datetime(["2025-01-15", "2025-02-14"]).tz_localize(tz),
+                           "amount": [10.0, 10.0], "status": ["paid", "paid"]})
+    items = pd.DataFrame({"order_id": ["o1", "o2"], "sku": ["r", "r"], "quantity": [1.0, 1.0], "category": ["rice", "rice"]})
+    t = pd.Timestamp("2025-03-10", tz=tz)
+    got = due_categories(Tables(orders=orders, order_items=items, timezone=tz), pd.Series(["c1"]), t,
+                         np.array([0.9]), due_ratio=0.8, k=1)
+    assert got.loc[0, "top_category_1"] == "rice"

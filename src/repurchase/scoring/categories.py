@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from repurchase._arrow import dictionary_codes, index_in
-from repurchase._timeline import DAY_S, epoch_seconds
+from repurchase._timeline import DAY_S, epoch_seconds, wall_seconds
 from repurchase.features.categories import category_codes, category_cycles
 from repurchase.schema import Tables
 
@@ -108,7 +108,10 @@ def due_categories(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp,
     q_line = q_paid[lines.order]
     sel = q_line >= 0
     key = q_line[sel] * K + lines.cat[sel]
-    ts_line = ts_paid[lines.order[sel]]
+    # cycles and "days since" on the local wall clock, as the features measure them (whole days
+    # across a daylight saving change)
+    ts_line = wall_seconds(ts_paid, tables.timezone)[lines.order[sel]]
+    t_wall = int(wall_seconds(np.array([t]), tables.timezone)[0])
     cnt = np.bincount(key, minlength=n * K).reshape(n, K).astype(float)
     srt = np.argsort(key, kind="stable")
     key_s, ts_s = key[srt], ts_line[srt]
@@ -121,7 +124,7 @@ def due_categories(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp,
     last, first = last.reshape(n, K), first.reshape(n, K)
     with np.errstate(invalid="ignore", divide="ignore"):
         own_cycle = np.where(cnt >= 2, (last - first) / DAY_S / (cnt - 1), np.nan)
-        since = np.where(cnt > 0, (t - last) / DAY_S, np.nan)
+        since = np.where(cnt > 0, (t_wall - last) / DAY_S, np.nan)
         due = np.where(cnt > 0, since / _fill_cycles(own_cycle, cats, tables), np.inf)
     due = np.where(np.isnan(due), np.inf, due)
 
