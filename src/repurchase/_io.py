@@ -102,30 +102,38 @@ def output_lock(target: str | Path, wait_s: float = LOCK_WAIT_SECONDS) -> Iterat
     """Hold the exclusive lock of ``target`` (``fcntl.flock`` on its lock file) for the block.
 
     Waits up to ``wait_s`` seconds for another holder, then raises :class:`OutputLocked` naming
-    it (pid, host, since when). The lock goes with the process: a killed holder releases it.
+    it (pid, host, since when). The lock goes with the process: a killed holder releases it. The
+    lock file is removed on release, so nothing is left beside ``target`` after a run.
     """
     path = lock_path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise OutputLocked(f"{target} is being written by {_holder(path)} (lock {path}); waited "
-                                       f"{wait_s:g} s: run again when it has finished") from None
-                time.sleep(_LOCK_POLL_SECONDS)
-        os.ftruncate(fd, 0)
-        since = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": since}).encode(), 0)
+    deadline = time.monotonic() + wait_s
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         try:
-            yield path
-        finally:
-            os.ftruncate(fd, 0)  # released: no stale holder to report
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            if time.monotonic() >= deadline:
+                raise OutputLocked(f"{target} is being written by {_holder(path)} (lock {path}); waited "
+                                   f"{wait_s:g} s: run again when it has finished") from None
+            time.sleep(_LOCK_POLL_SECONDS)
+            continue
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # we locked a file its holder had just removed: take the current one
+    try:
+        since = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": since}).encode(), 0)
+        yield path
     finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)  # while still holding it: a waiter on this file sees it gone and retries
         os.close(fd)  # releases the flock
 
 

@@ -117,6 +117,7 @@ def test_a_second_writer_is_refused_naming_the_holder_and_keeps_the_first_ones_s
         assert (first.path / "marker").read_text() == "first run"  # not deleted as a stale directory
         first.swap()
     assert (out / "marker").read_text() == "first run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lists"]  # the lock file goes with the run
 
 
 def test_a_writer_waits_for_another_process_then_goes_ahead(tmp_path, result):
@@ -191,7 +192,7 @@ def test_a_database_that_fails_leaves_the_previous_files(tmp_path, result):
                      url=f"sqlite:///{db}", plot=False)
     assert _digest(out) == files
     pd.testing.assert_frame_equal(_rows(db), rows)
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".lists.") and p.name != ".lists.lock"] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".lists.")] == []  # no staging, no lock file
 
 
 def test_a_commit_that_fails_swaps_the_previous_files_back(tmp_path, result):
@@ -250,7 +251,7 @@ def test_a_full_disk_names_the_path_and_leaves_the_previous_lists(tmp_path, resu
         write_list_files(result.need, result.recall, result.summary, out)
     assert "\n" not in str(err.value) and ".tmp" not in str(err.value)
     assert _digest(out) == files
-    assert sorted(p.name for p in tiny.iterdir()) == [".lists.lock", "lists"]
+    assert sorted(p.name for p in tiny.iterdir()) == ["lists"]
 
 
 def test_a_read_only_output_names_the_path(tmp_path, result, mounts):
