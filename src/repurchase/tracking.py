@@ -183,7 +183,17 @@ def champion_version(registered_name: str) -> str | None:
     except Exception as exc:  # noqa: BLE001 - MlflowException; its error_code tells "none yet" from a failure
         if getattr(exc, "error_code", None) in _NOT_FOUND:
             return None
+        if _is_database_error(exc):  # a local store that is not a database: the caller names the file
+            raise
         raise _unreachable(mlflow.get_tracking_uri(), exc) from exc
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    import sqlite3
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return isinstance(exc, (SQLAlchemyError, sqlite3.DatabaseError))
 
 
 def load_version(registered_name: str, version: str):
