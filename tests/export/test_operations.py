@@ -307,3 +307,14 @@ def test_a_corrupt_mlflow_db_exits_2_naming_the_file(synthetic_dir, score_as_of,
     assert str(tmp_path / "mlflow.db") in proc.stderr and "cannot be read" in proc.stderr
     assert "internal error" not in proc.stderr and proc.stderr.strip().count("\n") == 0, proc.stderr
     assert not (tmp_path / "lists").exists()
+
+
+def test_no_module_writes_csv_but_through_the_one_safe_helper():
+    # every CSV may be opened in a spreadsheet: a plain DataFrame.to_csv elsewhere would skip csv_safe
+    import re
+
+    from tests.conftest import REPO
+
+    offenders = [str(p.relative_to(REPO)) for p in (REPO / "src" / "repurchase").rglob("*.py")
+                 if p.name != "_io.py" and re.search(r"\.to_csv\(", p.read_text(encoding="utf-8"))]
+    assert offenders == []

@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from repurchase._arrow import isin, release_memory, unique
-from repurchase._io import atomic_dir, write_atomic
+from repurchase._io import atomic_dir, write_atomic, write_csv
 from repurchase.config import DataConfig, check_timezone
 from repurchase.data.parse import ColumnError, parse_column
 from repurchase.errors import DataError
@@ -531,7 +531,7 @@ def write_rejects(rejects: Mapping[str, pd.DataFrame], out_dir: str | Path) -> d
         return {}
     with atomic_dir(out_dir) as tmp:
         for name, frame in rejects.items():
-            frame.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8-sig")
+            write_csv(frame, tmp / f"{name}.csv", index=False, encoding="utf-8-sig")
     return {name: out_dir / f"{name}.csv" for name in rejects}
 
 

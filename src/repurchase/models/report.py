@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from repurchase._io import atomic_dir
+from repurchase._io import atomic_dir, write_csv
 from repurchase.models.backtest import METRIC_COLUMNS, BacktestResult
 
 
@@ -25,12 +25,12 @@ def write_backtest_report(result: BacktestResult, out: str | Path, title: str = 
     s = result.scores[last]
     models = [c for c in s.columns if c != "y"]
     with atomic_dir(out) as tmp:
-        result.metrics[METRIC_COLUMNS].to_csv(tmp / names["metrics"], index=False)
-        result.comparisons.to_csv(tmp / names["comparisons"], index=False)
-        result.segments.to_csv(tmp / names["segments"], index=False)
+        write_csv(result.metrics[METRIC_COLUMNS], tmp / names["metrics"], index=False)
+        write_csv(result.comparisons, tmp / names["comparisons"], index=False)
+        write_csv(result.segments, tmp / names["segments"], index=False)
         if not result.need.empty:
             names["need"] = "need_metrics.csv"
-            result.need.to_csv(tmp / names["need"], index=False)
+            write_csv(result.need, tmp / names["need"], index=False)
 
         fig, ax = plt.subplots(figsize=(6.5, 5))
         for m in models:
