@@ -103,10 +103,9 @@ def lookup(column: str) -> FeatureSpec | None:
     for spec, pattern in _COMPILED:
         if spec.name == column:
             return spec
-    for spec, pattern in _COMPILED:
-        if "{" in spec.name and pattern.match(column):
-            return spec
-    return None
+    # the most specific pattern wins: bgnbd_p_buy_{w}d before {event_type}_{w}d
+    matches = [spec for spec, pattern in _COMPILED if "{" in spec.name and pattern.match(column)]
+    return max(matches, key=lambda spec: len(re.sub(r"\{[^}]*\}", "", spec.name)), default=None)
 
 
 def markdown() -> str:
