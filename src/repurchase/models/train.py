@@ -105,7 +105,7 @@ class TrainJob:
         d = self.train_dates
         if self.dropped:
             return f"{self.task} {self.horizon_days} d: not trained: {self.dropped}"
-        return (f"{self.task} {self.horizon_days} d: {len(d)} {self.freq} training dates {d[0].date()} .. {d[-1].date()}, "
+        return (f"{self.task} {self.horizon_days} d: {len(d)} training dates ({self.freq}) {d[0].date()} .. {d[-1].date()}, "
                 f"validation {self.validation.date()}, holdout {self.holdout.date()}" + (f" ({self.note})" if self.note else ""))
 
 
