@@ -20,16 +20,4 @@ for spec in "orii next_purchase 30" "orii next_purchase 90" "orii churn 90" "cdn
   /usr/bin/time -f "$1 $2 $3: %e s, peak %M KiB" $R -q backtest "$OUT/data/$1" --task "$2" --horizon "$3" $dates $EXTRA --out "$OUT/$1-$2-$3" > "$OUT/$1-$2-$3.log" 2>&1 || { echo "FAILED $spec"; tail -5 "$OUT/$1-$2-$3.log"; }
   tail -1 "$OUT/$1-$2-$3.log" >/dev/null
 done
-.venv/bin/python - "$OUT" <<'PY'
-import sys, pandas as pd, pathlib
-out = pathlib.Path(sys.argv[1]); rows = []
-for d in sorted(p for p in out.iterdir() if (p / "metrics.csv").is_file()):
-    m = pd.read_csv(d / "metrics.csv"); c = pd.read_csv(d / "comparisons.csv")
-    mean = m.groupby("model")[["auc", "ece"]].mean()
-    row = {"run": d.name, **{f"auc_{k}": v for k, v in mean["auc"].items()}, "ece_lightgbm": mean.loc["lightgbm", "ece"]}
-    for base in ("recency", "rfm_logistic", "bgnbd"):
-        cb = c[c["baseline"] == base]
-        row[f"diff_vs_{base}"] = cb["auc_diff"].mean(); row[f"ci_low>0_vs_{base}"] = f"{int((cb['ci_low'] > 0).sum())}/{len(cb)}"
-    rows.append(row)
-print(pd.DataFrame(rows).round(4).to_string(index=False))
-PY
+.venv/bin/python bench/summarise_backtests.py "$OUT"

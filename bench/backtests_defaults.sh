@@ -27,19 +27,4 @@ for row in $ROWS; do
     || { echo "FAILED $row"; tail -5 "$OUT/$row.log"; }
   tail -1 "$OUT/$row.log"
 done
-.venv/bin/python - "$OUT" <<'PY'
-import sys, pandas as pd, pathlib
-out = pathlib.Path(sys.argv[1]); rows = []
-for d in sorted(p for p in out.iterdir() if (p / "metrics.csv").is_file()):
-    m = pd.read_csv(d / "metrics.csv"); c = pd.read_csv(d / "comparisons.csv")
-    mean = m.groupby("model")[["auc", "ece"]].mean()
-    row = {"run": d.name, **{f"auc_{k}": v for k, v in mean["auc"].items()}, "ece_lightgbm": mean.loc["lightgbm", "ece"]}
-    for base in ("rfm_logistic", "bgnbd"):
-        cb = c[c["baseline"] == base]
-        row[f"gain_vs_{base}"] = cb["auc_diff"].mean(); row[f"ci>0_vs_{base}"] = f"{int((cb['ci_low'] > 0).sum())}/{len(cb)}"
-    rows.append(row)
-print(pd.DataFrame(rows).round(4).to_string(index=False))
-for d in sorted(p for p in out.iterdir() if (p / "need_metrics.csv").is_file()):
-    n = pd.read_csv(d / "need_metrics.csv")
-    print(d.name); print(n.pivot_table(index=["metric", "method"], columns="as_of", values="value").assign(mean=lambda f: f.mean(axis=1)).round(3).to_string())
-PY
+.venv/bin/python bench/summarise_backtests.py "$OUT"
