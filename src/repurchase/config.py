@@ -283,6 +283,9 @@ class NeedListConfig(_Strict):
     bands: BandThresholds = BandThresholds(high=0.5, medium=0.2)
     #: categories per row in top_categories
     top_categories: int = Field(3, ge=1, le=10)
+    #: how categories are ranked: "learned" (P(category | a purchase) fitted at each scoring date on
+    #: the buyers of the horizon before it) or "rules" (a bought category only once it is due)
+    category_method: Literal["learned", "rules"] = "learned"
 
 
 class RecallListConfig(_Strict):

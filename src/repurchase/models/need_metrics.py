@@ -65,7 +65,7 @@ def _hits(predicted: list[list[int]], actual: list[set[int]]) -> np.ndarray:
 
 
 def need_list_metrics(tables: Tables, feats: pd.DataFrame, p_buy: np.ndarray, y: np.ndarray, as_of: pd.Timestamp,
-                      horizon_days: int, *, due_ratio: float = 0.8, k: int = 3) -> pd.DataFrame:
+                      horizon_days: int, *, due_ratio: float = 0.8, k: int = 3, category_method: str = "learned") -> pd.DataFrame:
     """``hit@k`` and expected-date MAE of the need list at one test date, with their baselines.
 
     Parameters
@@ -76,7 +76,8 @@ def need_list_metrics(tables: Tables, feats: pd.DataFrame, p_buy: np.ndarray, y:
     p_buy : P(buy in [T, T + H)) per row, from the model being evaluated.
     y : 1 where the customer bought in the window.
     as_of, horizon_days : T and H.
-    due_ratio, k : as for the need list (``features.category_due_ratio``, ``scoring.need.top_categories``).
+    due_ratio, k, category_method : as for the need list (``features.category_due_ratio``,
+        ``scoring.need.top_categories``, ``scoring.need.category_method``).
 
     Returns
     -------
@@ -118,7 +119,8 @@ def need_list_metrics(tables: Tables, feats: pd.DataFrame, p_buy: np.ndarray, y:
         bought = window.groupby("customer_id", sort=False)["cat"].agg(set)
         actual = [bought.get(c, set()) for c in b_ids]
         with_cat = np.array([len(a) > 0 for a in actual])
-        due = due_categories(tables, b_ids, as_of, np.asarray(p_buy, float)[buyers], due_ratio=due_ratio, k=k)
+        due = due_categories(tables, b_ids, as_of, np.asarray(p_buy, float)[buyers], due_ratio=due_ratio, k=k,
+                             horizon_days=horizon_days, method=category_method)
         code_of = {str(n): i for i, n in enumerate(names)}
         need_pred = [[code_of[c] for c in r if c is not None and c in code_of]
                      for r in due[[f"top_category_{i + 1}" for i in range(k)]].itertuples(index=False)]

@@ -28,11 +28,17 @@ from repurchase._timeline import DAY_S, epoch_seconds, wall_seconds
 from repurchase.features.categories import category_codes, category_cycles
 from repurchase.schema import Tables
 
-#: categories are tracked as bits of one integer per order
-MAX_CATEGORIES = 62
+#: transitions between orders are tracked over this many categories (bits of one integer per order)
+TRANSITION_CATEGORIES = 62
+#: categories tracked per customer: at most this many, fewer for many customers (at most
+#: MATRIX_CELLS customers x categories per array), never fewer than TRANSITION_CATEGORIES
+MAX_CATEGORIES = 300
+MATRIX_CELLS = 4_000_000
 #: pseudo-orders given to the population's transitions when mixing with a customer's own shares
 PRIOR_ORDERS = 3.0
-KINDS = np.array(["due", "upgrade", "related", "next"], dtype=object)
+#: "recent share": of the customer's last this many orders
+RECENT_ORDERS = 5
+KINDS = np.array(["due", "upgrade", "related", "next", "regular"], dtype=object)
 #: probabilities below this are not shown
 MIN_SHOWN = 0.005
 
@@ -47,7 +53,7 @@ class _Lines:
     cats: list[str]
 
 
-def _lines(tables: Tables, paid: pd.DataFrame, ts: np.ndarray, t: int) -> _Lines | None:
+def _lines(tables: Tables, paid: pd.DataFrame, ts: np.ndarray, t: int, max_categories: int) -> _Lines | None:
     items = tables.order_items
     if items is None:
         return None
@@ -62,7 +68,7 @@ def _lines(tables: Tables, paid: pd.DataFrame, ts: np.ndarray, t: int) -> _Lines
     if not ok.any():
         return None
     counts = np.bincount(cat_code[ok], minlength=len(names))
-    ranked = sorted((i for i in range(len(names)) if counts[i] > 0), key=lambda i: (-counts[i], str(names[i])))[:MAX_CATEGORIES]
+    ranked = sorted((i for i in range(len(names)) if counts[i] > 0), key=lambda i: (-counts[i], str(names[i])))[:max_categories]
     remap = np.full(len(names), -1)
     remap[ranked] = np.arange(len(ranked))
     c = remap[cat_code[ok]]
@@ -74,35 +80,64 @@ def _lines(tables: Tables, paid: pd.DataFrame, ts: np.ndarray, t: int) -> _Lines
     return _Lines(key // K, key % K, prod[first], [str(names[i]) for i in ranked])
 
 
-def due_categories(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp, p_buy: np.ndarray,
-                   *, due_ratio: float = 0.8, k: int = 3) -> pd.DataFrame:
-    """Up to ``k`` categories per customer with P(buying it within the horizon).
+@dataclass
+class Pairs:
+    """Per (listed customer, category) state as of T, each an ``(n, K)`` array (categories: the
+    most bought before T, up to :data:`MAX_CATEGORIES`)."""
 
-    Returns a frame aligned with ``customer_ids``: ``top_categories`` ("rice 0.41 (due) | course
-    0.12 (upgrade)", empty when none), ``top_category_1`` .. ``top_category_k`` (names or None).
-    """
+    cats: list[str]
+    cnt: np.ndarray  # orders with the category
+    since: np.ndarray  # wall-clock days since its last purchase (NaN: never bought)
+    cycle: np.ndarray  # its cycle: own, else the catalogue's, else the population's (days)
+    due: np.ndarray  # since / cycle (inf: never bought)
+    own: np.ndarray  # share of the customer's orders with it
+    from_last: np.ndarray  # P(it in the next order | the last order's categories), learned transitions
+    in_last: np.ndarray  # in the customer's last order
+    p_next: np.ndarray  # own shares mixed with the transitions
+    upgrade: np.ndarray
+    related: np.ndarray
+    kind: np.ndarray  # index into KINDS
+    recent: np.ndarray  # share of the customer's last RECENT_ORDERS orders with it
+    n_orders: np.ndarray  # (n,) orders with a category
+    popularity: np.ndarray  # (K,) share of all orders before T with the category
+
+
+def pair_state(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp) -> Pairs | None:
+    """:class:`Pairs` for ``customer_ids`` from paid order lines strictly before ``as_of``; None
+    when no line has a category."""
     n = len(customer_ids)
     ids = customer_ids.reset_index(drop=True)
-    out = pd.DataFrame({"top_categories": [""] * n, **{f"top_category_{i + 1}": [None] * n for i in range(k)}})
     t = int(epoch_seconds(pd.Series([as_of]))[0])
     paid = tables.paid_orders(["order_id", "customer_id", "order_ts"]).reset_index(drop=True)
     ts_paid = epoch_seconds(paid["order_ts"])
-    lines = _lines(tables, paid, ts_paid, t)
+    lines = _lines(tables, paid, ts_paid, t, max(TRANSITION_CATEGORIES, min(MAX_CATEGORIES, MATRIX_CELLS // max(n, 1))))
     if lines is None:
-        return out
+        return None
     K, cats = len(lines.cats), lines.cats
+    KT = min(K, TRANSITION_CATEGORIES)
     cust_paid, _ = dictionary_codes(paid["customer_id"])
     q_paid = index_in(paid["customer_id"], ids)  # position among the listed customers, -1 if not listed
 
-    # one row per order: customer, time, category bits; sorted by (customer, time)
+    # one row per order: customer, time, bits of its (most bought) categories; sorted by (customer, time)
     starts = np.flatnonzero(np.r_[True, lines.order[1:] != lines.order[:-1]])
-    bits = np.bitwise_or.reduceat(np.left_shift(np.uint64(1), lines.cat.astype(np.uint64)), starts)
+    one = np.where(lines.cat < KT, np.left_shift(np.uint64(1), np.minimum(lines.cat, KT - 1).astype(np.uint64)), np.uint64(0))
+    bits = np.bitwise_or.reduceat(one, starts)
     o_row = lines.order[starts]
     o_cust, o_ts = cust_paid[o_row], ts_paid[o_row]
     by = np.lexsort((o_ts, o_cust))
     o_row, o_cust, bits = o_row[by], o_cust[by], bits[by]
     same = o_cust[1:] == o_cust[:-1]
-    trans = _transitions(bits[:-1][same], bits[1:][same], K)
+    trans = _transitions(bits[:-1][same], bits[1:][same], KT)
+    popularity = np.bincount(lines.cat, minlength=K) / max(len(starts), 1)
+    # each line's order counted from the customer's last (0: the last order)
+    from_end = np.zeros(len(o_row), np.int64)
+    if len(o_row):
+        grp = np.flatnonzero(np.r_[True, ~same])
+        size = np.diff(np.r_[grp, len(o_row)])
+        from_end = np.repeat(grp + size, size) - np.arange(len(o_row)) - 1
+    order_from_end = np.empty(len(starts), np.int64)
+    order_from_end[by] = from_end
+    line_from_end = np.repeat(order_from_end, np.diff(np.r_[starts, len(lines.order)]))
 
     # per listed customer and category: orders, first and last time
     q_line = q_paid[lines.order]
@@ -125,21 +160,23 @@ def due_categories(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp,
     with np.errstate(invalid="ignore", divide="ignore"):
         own_cycle = np.where(cnt >= 2, (last - first) / DAY_S / (cnt - 1), np.nan)
         since = np.where(cnt > 0, (t_wall - last) / DAY_S, np.nan)
-        due = np.where(cnt > 0, since / _fill_cycles(own_cycle, cats, tables), np.inf)
+        cycle = _fill_cycles(own_cycle, cats, tables)
+        due = np.where(cnt > 0, since / cycle, np.inf)
     due = np.where(np.isnan(due), np.inf, due)
 
     # the next order's categories: own shares mixed with transitions from the last order
     q_order = q_paid[o_row]
     n_orders = np.bincount(q_order[q_order >= 0], minlength=n).astype(float)
-    is_last = np.r_[~same, True]
-    lq = q_order[is_last]
-    last_bits = np.zeros(n, dtype=np.uint64)
-    last_bits[lq[lq >= 0]] = bits[is_last][lq >= 0]
-    last_set = ((last_bits[:, None] >> np.arange(K, dtype=np.uint64)) & np.uint64(1)).astype(float)
-    n_last = last_set.sum(axis=1, keepdims=True)
+    fe = line_from_end[sel]
+    last_set = np.bincount(key[fe == 0], minlength=n * K).reshape(n, K).astype(float)
+    n_last = last_set[:, :KT].sum(axis=1, keepdims=True)
+    from_last = np.zeros((n, K))
     with np.errstate(invalid="ignore", divide="ignore"):
-        from_last = np.where(n_last > 0, (last_set @ trans) / n_last, 0.0)
+        from_last[:, :KT] = np.where(n_last > 0, (last_set[:, :KT] @ trans) / n_last, 0.0)
         own = np.where(n_orders[:, None] > 0, cnt / n_orders[:, None], 0.0)
+        # share of the last few orders: habits change, and a whole-history share is slow to see it
+        recent = np.bincount(key[fe < RECENT_ORDERS], minlength=n * K).reshape(n, K) / np.minimum(n_orders, RECENT_ORDERS)[:, None]
+    recent = np.nan_to_num(recent)
     w = n_orders / (n_orders + PRIOR_ORDERS)
     p_next = np.clip(w[:, None] * own + (1 - w[:, None]) * from_last, 0, 1)
 
@@ -147,13 +184,48 @@ def due_categories(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp,
     kind = np.where(cnt > 0, 0, 3)
     kind = np.where(related & (cnt == 0), 2, kind)
     kind = np.where(upgrade, 1, kind)
-    allowed = ~((cnt > 0) & ~upgrade & (due < due_ratio))  # bought before: must be due, unless an upgrade
-    p_cat = np.where(allowed, np.asarray(p_buy, float)[:, None] * p_next, 0.0)
+    return Pairs(cats, cnt, since, cycle, due, own, from_last, last_set, p_next, upgrade, related, kind, recent,
+                 n_orders, popularity)
+
+
+def due_categories(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp, p_buy: np.ndarray,
+                   *, due_ratio: float = 0.8, k: int = 3, horizon_days: int | None = None,
+                   method: str = "learned") -> pd.DataFrame:
+    """Up to ``k`` categories per customer with P(buying it within the horizon).
+
+    ``method="learned"`` (with ``horizon_days``) ranks by P(category in the window | a purchase),
+    learned from the customers who bought in the horizon before T
+    (:func:`repurchase.scoring.category_model.fit_category_model`); when that cannot be learned, or
+    with ``method="rules"``, a bought category must be due (days since >= ``due_ratio`` x cycle) or
+    an upgrade, and the rest rank by P(in the next order).
+
+    Returns a frame aligned with ``customer_ids``: ``top_categories`` ("rice 0.41 (due) | course
+    0.12 (upgrade)", empty when none), ``top_category_1`` .. ``top_category_k`` (names or None).
+    """
+    n = len(customer_ids)
+    out = pd.DataFrame({"top_categories": [""] * n, **{f"top_category_{i + 1}": [None] * n for i in range(k)}})
+    pairs = pair_state(tables, customer_ids, as_of)
+    if pairs is None:
+        return out
+    cond = None
+    if method == "learned" and horizon_days:
+        from repurchase.scoring.category_model import fit_category_model
+
+        model = fit_category_model(tables, as_of, horizon_days)
+        if model is not None:
+            cond = model.predict_proba(pairs)
+    kind = pairs.kind
+    if cond is None:
+        allowed = ~((pairs.cnt > 0) & ~pairs.upgrade & (pairs.due < due_ratio))  # bought: must be due, or an upgrade
+        cond = np.where(allowed, pairs.p_next, 0.0)
+    else:  # a bought category that is not due yet but likely again: "regular"
+        kind = np.where((kind == 0) & (pairs.due < due_ratio), 4, kind)
+    p_cat = np.asarray(p_buy, float)[:, None] * cond
 
     top = np.argsort(-p_cat, axis=1, kind="stable")[:, :k]
     top_p = np.take_along_axis(p_cat, top, axis=1)
     top_kind = np.take_along_axis(kind, top, axis=1)
-    names = np.array(cats, dtype=object)
+    names = np.array(pairs.cats, dtype=object)
     text = np.full(n, "", dtype=object)
     for i in range(top.shape[1]):
         has = top_p[:, i] >= MIN_SHOWN

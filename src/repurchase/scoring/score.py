@@ -165,7 +165,7 @@ def score(tables: Tables, as_of: AsOf, models: ScoringModels, config: Config, *,
     need["expected_purchase_date"] = [shift_days(T, int(d)).date() for d in days]
     t1 = time.perf_counter()
     cats = due_categories(tables, need["customer_id"], T, p_need[rows], due_ratio=config.features.category_due_ratio,
-                          k=nc.top_categories)
+                          k=nc.top_categories, horizon_days=models.need.horizon_days, method=nc.category_method)
     timings["need_categories"] = time.perf_counter() - t1
     for c in ["top_categories", "top_category_1", "top_category_2", "top_category_3"]:
         need[c] = cats[c].to_numpy() if c in cats.columns else None
