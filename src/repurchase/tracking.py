@@ -26,7 +26,7 @@ MANIFEST = "manifest.json"
 #: MLflow 3 stores sklearn models with skops (not pickle) and loads only types declared trusted:
 #: ours, and the LightGBM objects inside it
 SKOPS_TRUSTED = ["collections.OrderedDict", "lightgbm.basic.Booster", "lightgbm.sklearn.LGBMClassifier",
-                 "repurchase.models.baselines.RFMLogistic",
+                 "repurchase.models.baselines.FeatureScore", "repurchase.models.baselines.RFMLogistic",
                  "repurchase.models.lgbm.RepurchaseClassifier"]
 
 

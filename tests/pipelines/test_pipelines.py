@@ -3,6 +3,8 @@ data too short), score, the whole demo job, and the notebook that walks through 
 
 from __future__ import annotations
 
+import re
+
 import json
 import os
 import sqlite3
@@ -103,8 +105,15 @@ def test_retrain_and_score_a_120_day_orders_only_history_with_defaults(tmp_path,
     for name in ("need_list.csv", "recall_list.csv"):
         assert (tmp_path / "lists" / name).is_file()
     need = pd.read_csv(tmp_path / "lists" / "need_list.csv")
-    # every row says what scored it: a champion, or the RFM rules when the gate kept them all challengers
+    recall = pd.read_csv(tmp_path / "lists" / "recall_list.csv")
+    # every row says what scored it: LightGBM when it won, else the best baseline shipped in its place
     assert len(need) > 0 and need["model_version"].notna().all()
+    for rows in (need, recall):
+        assert not rows["model_version"].str.startswith("rfm-rules").any()
+    shipped = set(re.findall(r"kept as challenger, (\w+) shipped as champion", out))
+    for v in set(need["model_version"]) | set(recall["model_version"]):
+        # LightGBM is unmarked; a shipped baseline is named, and only one the retrain said it shipped
+        assert not v.endswith(")") or v.rsplit("(", 1)[1].rstrip(")") in shipped, (v, shipped)
 
 
 def test_unknown_config_key_is_named_with_its_file(tmp_path, synthetic_dir, capsys):

@@ -68,6 +68,7 @@ class BacktestResult:
     dates: dict[str, dict] = field(default_factory=dict)  # as_of -> training and validation dates
     segments: pd.DataFrame = field(default_factory=pd.DataFrame)  # AUC per model, date, RFM segment
     need: pd.DataFrame = field(default_factory=pd.DataFrame)  # need-list hit@k and date MAE (next purchase)
+    baselines: dict[str, dict] = field(default_factory=dict)  # as_of -> fitted feature-based baselines by name
 
 
 def _gate_classes(task: str, horizon_days: int, Y: dict, min_pos: int, min_neg: int) -> None:
@@ -110,6 +111,7 @@ def backtest(
     """
     end = data_end(tables)
     rows, comps, scores, importance, fitted_models, holdout, dates, segments, need = [], [], {}, {}, {}, {}, {}, [], []
+    fitted_baselines: dict[str, dict] = {}
     for test in as_of_dates(test_dates, tables.timezone):
         if shift_days(test, horizon_days) > end:
             raise DataError(f"test date {test.date()} + {horizon_days} days is after the end of the data ({end.date()}).")
@@ -170,6 +172,7 @@ def backtest(
         scores[key] = pd.DataFrame({"y": Y["test"], **p})
         importance[key] = clf.feature_importance()
         fitted_models[key] = clf
+        fitted_baselines[key] = {k: v for k, v in fitted.items() if k != "lightgbm"}
         if keep_holdout:
             holdout[key] = feats.loc[part["test"]].reset_index(drop=True)
         dates[key] = {"train": [d.date().isoformat() for d in train], "validation": val.date().isoformat()}
@@ -178,4 +181,4 @@ def backtest(
     frame = pd.DataFrame(rows)
     return BacktestResult(frame[METRIC_COLUMNS + ["log_loss", "budget", "precision_at_budget", "recall_at_budget"]],
                           pd.DataFrame(comps), scores, importance, fitted_models, holdout, dates, pd.DataFrame(segments),
-                          pd.concat(need, ignore_index=True) if need else pd.DataFrame())
+                          pd.concat(need, ignore_index=True) if need else pd.DataFrame(), fitted_baselines)

@@ -50,3 +50,39 @@ class RFMLogistic(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self.model_.predict_proba(self._x(X))
+
+    def contributions(self, X: pd.DataFrame) -> np.ndarray:
+        """Per-row contribution of each column of ``X`` to the logit, against the average customer
+        of the training rows (coefficient x standardised log value; 0 for the other columns)."""
+        scaler, lr = self.model_[0], self.model_[-1]
+        terms = scaler.transform(self._x(X)) * lr.coef_.ravel()[None, :]
+        out = np.zeros((len(X), X.shape[1]))
+        out[:, [list(X.columns).index(c) for c in RFM_INPUTS]] = terms
+        return out
+
+
+class FeatureScore(ClassifierMixin, BaseEstimator):
+    """One feature column read as the probability (``1 - value`` with ``flip``): BG/NBD's P(buy
+    within the horizon), which the ``btyd`` feature group computes at every as-of date, shipped as
+    the scorer when nothing trained beats it."""
+
+    def __init__(self, column: str = "bgnbd_p_buy_90d", flip: bool = False):
+        self.column = column
+        self.flip = flip
+
+    def fit(self, X: pd.DataFrame, y=None) -> "FeatureScore":
+        if self.column not in X.columns:
+            raise ValueError(f"FeatureScore: column {self.column!r} is not among the features")
+        self.classes_ = np.array([0.0, 1.0])
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        p = np.clip(np.nan_to_num(X[self.column].to_numpy(float), nan=0.0), 0, 1)
+        p = 1 - p if self.flip else p
+        return np.column_stack([1 - p, p])
+
+    def contributions(self, X: pd.DataFrame) -> np.ndarray:
+        """The one column is the one reason."""
+        out = np.zeros((len(X), X.shape[1]))
+        out[:, list(X.columns).index(self.column)] = self.predict_proba(X)[:, 1]
+        return out

@@ -16,6 +16,7 @@ from repurchase.features import feature_columns, pin_feature_config
 from repurchase.labels import data_end
 from repurchase.models.backtest import Task, backtest
 from repurchase.models.bundle import load_bundle, save_bundle
+from repurchase.models.candidates import best_candidate, shippable_baselines
 from repurchase.models.evaluate import metrics as score_metrics
 from repurchase.models.lgbm import RepurchaseClassifier
 from repurchase.models.report import write_backtest_report
@@ -207,6 +208,8 @@ class TrainResult:
     run_id: str | None = None
     champion_auc: float | None = None
     files: dict = field(default_factory=dict)
+    #: the baseline shipped as champion when LightGBM lost to it (None: LightGBM or nothing shipped)
+    shipped: str | None = None
 
 
 def _gate(m: pd.DataFrame, cfg: Config, champion_auc: float | None, champion_note: str = "") -> tuple[bool, str]:
@@ -303,7 +306,15 @@ def train(
                 # the holdout's distributions: scoring compares today's population with them (drift)
                 "reference": reference(X_hold, result.scores[key]["lightgbm"].to_numpy())}
 
-    tracked = None
+    lgb_auc = float(result.metrics.set_index("model").loc["lightgbm", "auc"])
+    ship = shippable_baselines(result.baselines.get(key, {}), X_hold, y_hold, task, horizon_days)
+
+    def shipped_manifest(scorer: str) -> dict:
+        _, auc, p = ship[scorer]
+        return {**manifest, "scorer": scorer, "calibration": "none", "blend": None, "trees": 0,
+                "reference": reference(X_hold, p), "lightgbm_auc": lgb_auc, "scorer_auc": auc}
+
+    tracked, shipped = None, None
     if track:
         from repurchase import tracking
 
@@ -312,25 +323,40 @@ def train(
         if prior is not None:
             champ_auc, champ_note = _champion_auc(tracking.load_version(name, prior), f"{name} v{prior}", X_hold, y_hold)
         lgb = result.metrics.set_index("model").loc["lightgbm"]
+        common = dict(experiment=config.models.experiment, registered_name=name, X_example=X_hold,
+                      tags={"task": task, "data_orders_sha256": manifest["data"]["orders_sha256"]},
+                      artifacts={"report": files["report"].parent},
+                      config={"features": manifest["features_config"], "models": config.models.model_dump(),
+                              "data_fingerprint": manifest["data"], "feature_names": manifest["features"]})
+        run_params = {"task": task, "horizon_days": horizon_days, "holdout": key,
+                      "train_dates": ",".join(result.dates[key]["train"]),
+                      "validation_date": result.dates[key]["validation"], "n_features": X_hold.shape[1]}
         tracked = tracking.log_training(
-            experiment=config.models.experiment, run_name=f"{task}-{horizon_days}d-{key}", registered_name=name,
-            model=model, X_example=X_hold, params={**model.get_params(), "task": task, "horizon_days": horizon_days,
-                                                   "holdout": key, "train_dates": ",".join(result.dates[key]["train"]),
-                                                   "validation_date": result.dates[key]["validation"], "n_features": X_hold.shape[1]},
+            run_name=f"{task}-{horizon_days}d-{key}", model=model, params={**model.get_params(), **run_params},
             metrics={**{f"holdout_{k}": float(v) for k, v in lgb.items() if isinstance(v, (int, float))},
                      **{f"baseline_{r.model}_auc": r.auc for r in result.metrics.itertuples() if r.model != "lightgbm"},
                      "best_iteration": model.best_iteration_},
-            tags={"task": task, "data_orders_sha256": manifest["data"]["orders_sha256"]},
-            artifacts={"report": files["report"].parent}, manifest=manifest, config={"features": manifest["features_config"],
-                                                                  "models": config.models.model_dump(), "data_fingerprint": manifest["data"],
-                                                                  "feature_names": manifest["features"]},
-        )
+            manifest=manifest, **common)
         promoted, reason = _gate(result.metrics, config, champ_auc, champ_note)
+        if not promoted:
+            shipped = best_candidate(lgb_auc, ship, champ_auc, config.models.min_auc_gain_vs_champion)
         if promoted:
             tracking.set_champion(name, tracked.version, reason)
         else:
             tracking.note_challenger(name, tracked.version, reason)
         manifest.update({"mlflow_run_id": tracked.run_id, "registered_model": name, "version": tracked.version})
+        if shipped:
+            scorer, auc = ship[shipped][0], ship[shipped][1]
+            m2 = shipped_manifest(shipped)
+            base_run = tracking.log_training(
+                run_name=f"{task}-{horizon_days}d-{key}-{shipped}", model=scorer,
+                params={**scorer.get_params(), **run_params, "scorer": shipped},
+                metrics={"holdout_auc": auc, "lightgbm_auc": lgb_auc}, manifest=m2, **common)
+            ship_reason = _ship_reason(shipped, auc, lgb_auc, champ_auc)
+            tracking.set_champion(name, base_run.version, ship_reason)
+            m2.update({"mlflow_run_id": base_run.run_id, "registered_model": name, "version": base_run.version,
+                       "promotion": ship_reason})
+            save_bundle(scorer, m2, bundle_dir)
     else:
         champ_auc, champ_note = None, ""
         if (bundle_dir / "manifest.json").is_file():
@@ -340,15 +366,30 @@ def train(
             except RepurchaseError as exc:
                 log.warning("ignoring the local champion bundle: %s", exc)
         promoted, reason = _gate(result.metrics, config, champ_auc, champ_note)
+        if not promoted:
+            shipped = best_candidate(lgb_auc, ship, champ_auc, config.models.min_auc_gain_vs_champion)
+            if shipped:
+                ship_reason = _ship_reason(shipped, ship[shipped][1], lgb_auc, champ_auc)
+                save_bundle(ship[shipped][0], {**shipped_manifest(shipped), "promotion": ship_reason}, bundle_dir)
     manifest["promotion"] = reason
     target = bundle_dir if promoted else bundle_dir.with_name(bundle_dir.name + ".challenger")
     save_bundle(model, manifest, target)
+    if shipped:
+        reason = f"{reason}. {_ship_reason(shipped, ship[shipped][1], lgb_auc, champ_auc)}"
     return TrainResult(task, horizon_days, key, result.metrics, promoted, reason, target, name,
-                       tracked.version if tracked else None, tracked.run_id if tracked else None, champ_auc, files)
+                       tracked.version if tracked else None, tracked.run_id if tracked else None, champ_auc, files,
+                       shipped)
+
+
+def _ship_reason(scorer: str, auc: float, lgb_auc: float, champion_auc: float | None) -> str:
+    vs = f", above the champion's {champion_auc:.4f}" if champion_auc is not None else ""
+    return (f"shipped the best candidate instead: {scorer} (holdout AUC {auc:.4f} against LightGBM's {lgb_auc:.4f}{vs}) "
+            f"is the champion and scores the lists")
 
 
 def describe(r: TrainResult) -> str:
-    status = "promoted to champion" if r.promoted else "kept as challenger"
+    status = ("promoted to champion" if r.promoted else
+              f"kept as challenger, {r.shipped} shipped as champion" if r.shipped else "kept as challenger")
     where = f"{r.registered_name} v{r.version}" if r.version else "local bundle only"
     return f"{r.task} ({r.horizon_days} d, holdout {r.holdout}): {where}, {status}: {r.reason}. Bundle: {r.bundle}"
 

@@ -11,6 +11,7 @@ from typing import Any
 from repurchase.config import Config, FeatureConfig
 from repurchase.errors import MissingModelError, RepurchaseError
 from repurchase.models.bundle import MANIFEST_FILE, load_bundle
+from repurchase.models.candidates import labelled
 from repurchase.models.train import bundle_name, feature_set_difference, main_horizon, registered_name
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ def _from_mlflow(task: str, horizon: int, config: Config, required: bool) -> Sco
                 f"or score from local bundles with --models {config.models.dir}")
         return None
     model, manifest, version = found
-    return ScoringModel(task, horizon, model, manifest, f"{name} v{version}")
+    return ScoringModel(task, horizon, model, manifest, labelled(f"{name} v{version}", manifest))
 
 
 def _from_bundles(root: Path, task: str, horizon: int, required: bool) -> ScoringModel | None:
@@ -97,7 +98,7 @@ def _from_bundles(root: Path, task: str, horizon: int, required: bool) -> Scorin
                 f"(repurchase train DATA_DIR --task {task} --horizon {horizon} --models-dir {root})")
         return None
     model, manifest = load_bundle(path)
-    return ScoringModel(task, horizon, model, manifest, f"bundle {path.name}@{manifest['sha256'][:12]}")
+    return ScoringModel(task, horizon, model, manifest, labelled(f"bundle {path.name}@{manifest['sha256'][:12]}", manifest))
 
 
 def rules_model(task: str, horizon: int, config: Config, why: str) -> ScoringModel:
