@@ -18,7 +18,7 @@ $(VENV)/.installed: $(BIN)/uv requirements.lock pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/python pipelines/demo.py --out $(DEMO_DIR)
+	$(BIN)/python scripts/demo.py --out $(DEMO_DIR)
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

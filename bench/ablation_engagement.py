@@ -17,7 +17,7 @@ from repurchase.config import load_config
 from repurchase.data.io import load_tables
 from repurchase.models.backtest import backtest
 from repurchase.models.evaluate import paired_bootstrap_auc
-from repurchase.models.train import model_for
+from repurchase.models.plan import model_for
 
 DATES = ["2017-09-01", "2017-10-15", "2017-12-01"]
 

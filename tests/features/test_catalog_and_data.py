@@ -19,7 +19,7 @@ def test_every_catalog_entry_is_produced_on_full_synthetic_data(synthetic_dir):
     import pytest
 
     from repurchase.config import FeatureConfig
-    from repurchase.models.btyd import lifetimes_available
+    from repurchase.features.bgnbd import lifetimes_available
 
     if not lifetimes_available():
         pytest.skip("the btyd group needs lifetimes")

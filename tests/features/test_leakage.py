@@ -90,7 +90,7 @@ def test_bgnbd_features_ignore_rows_at_or_after_T(data, tables, day):
     import pytest
 
     from repurchase.config import FeatureConfig
-    from repurchase.models.btyd import lifetimes_available
+    from repurchase.features.bgnbd import lifetimes_available
 
     if not lifetimes_available():
         pytest.skip("needs lifetimes")

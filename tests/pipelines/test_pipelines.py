@@ -76,7 +76,7 @@ def test_retrain_refuses_data_too_short_and_says_how_much_is_needed(tmp_path, st
 
 def test_plan_fits_a_short_history_with_weekly_dates_and_shorter_horizons(synthetic_tables):
     from repurchase.config import load_config
-    from repurchase.models.train import plan_training
+    from repurchase.models.plan import plan_training
     from repurchase.schema import Tables
 
     o = synthetic_tables.orders
@@ -139,7 +139,7 @@ def small_demo(tmp_path_factory):
     old_uri, old_cwd = os.environ.get("MLFLOW_TRACKING_URI"), Path.cwd()
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{out / 'mlflow.db'}"
     os.chdir(out)
-    sys.path.insert(0, str(REPO / "pipelines"))
+    sys.path.insert(0, str(REPO / "scripts"))
     try:
         import demo
 
@@ -149,7 +149,7 @@ def small_demo(tmp_path_factory):
                                                         "models": {"train_dates": 4, "timing_horizons_days": [7],
                                                                    "min_auc_gain_vs_baselines": -0.01}}])
     finally:
-        sys.path.remove(str(REPO / "pipelines"))
+        sys.path.remove(str(REPO / "scripts"))
         os.chdir(old_cwd)
         if old_uri is None:
             os.environ.pop("MLFLOW_TRACKING_URI")

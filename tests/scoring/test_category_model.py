@@ -120,3 +120,14 @@ def test_no_category_data_gives_empty_categories(method):
     got = due_categories(Tables(orders=orders, timezone=TZ), pd.Series(["a"]), T, np.array([0.5]),
                          horizon_days=14, method=method)
     assert got["top_categories"].tolist() == [""] and got["top_category_1"].isna().all()
+
+
+def test_a_one_category_shop_proposes_its_category_to_every_buyer(seed):
+    # CDNOW sells one category: every buyer of the last horizon bought it, so P(it | a purchase) = 1;
+    # the due rule would hold it back from everyone who bought recently
+    tables = _shop(seed, 80)
+    tables.order_items["category"] = "cd"
+    ids = pd.Series(sorted(tables.orders["customer_id"].unique()))
+    got = due_categories(tables, ids, T, np.full(len(ids), 0.7), horizon_days=14)
+    assert (got["top_category_1"] == "cd").all()
+    assert got["top_categories"].str.startswith("cd 0.70").all()

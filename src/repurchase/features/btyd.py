@@ -14,13 +14,12 @@ import pandas as pd
 
 from repurchase.errors import RepurchaseError
 from repurchase.features._context import FeatureContext
+from repurchase.features.bgnbd import BGNBDBaseline, btyd_summary, lifetimes_available
 
 log = logging.getLogger(__name__)
 
 
 def btyd(ctx: FeatureContext) -> dict[str, np.ndarray]:
-    from repurchase.models.btyd import BGNBDBaseline, btyd_summary, lifetimes_available
-
     if not lifetimes_available():
         log.warning("feature group 'btyd' needs lifetimes (pip install 'repurchase[btyd]'); skipped")
         return {}

@@ -2,7 +2,7 @@
 
 from repurchase.models.backtest import BacktestResult, backtest, training_dates
 from repurchase.models.baselines import RecencyBaseline, RFMLogistic
-from repurchase.models.btyd import BGNBDBaseline, btyd_summary
+from repurchase.features.bgnbd import BGNBDBaseline, btyd_summary
 from repurchase.models.evaluate import expected_calibration_error, metrics, paired_bootstrap_auc
 from repurchase.models.lgbm import RepurchaseClassifier, check_feature_names
 

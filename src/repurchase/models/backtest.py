@@ -24,7 +24,7 @@ from repurchase.errors import DataError
 from repurchase.features import build_features, feature_columns
 from repurchase.labels import churn_labels, data_end, next_purchase_labels
 from repurchase.models.baselines import RecencyBaseline, RFMLogistic
-from repurchase.models.btyd import BGNBDBaseline, btyd_summary, lifetimes_available
+from repurchase.features.bgnbd import BGNBDBaseline, btyd_summary, lifetimes_available
 from repurchase.models.evaluate import metrics, paired_bootstrap_auc, precision_recall_at_k
 from repurchase.models.lgbm import RepurchaseClassifier
 from repurchase.schema import Tables

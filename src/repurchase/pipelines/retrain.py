@@ -16,7 +16,8 @@ import yaml
 from repurchase.config import Config
 from repurchase.data.io import load_tables
 from repurchase.errors import ConfigError, DataError
-from repurchase.models.train import TrainResult, describe, plan_training, train, training_jobs
+from repurchase.models.plan import plan_training, training_jobs
+from repurchase.models.train import TrainResult, describe, train
 from repurchase.pipelines._steps import Steps, plan_text
 
 STEPS = ["validate", "plan", "train", "summary"]

@@ -88,17 +88,22 @@ class CategoryModel:
             Xs.append(self._with_category(pairs)[rows])
             ys.append(bought.reshape(-1)[rows].astype(int))
         X, y = np.concatenate(Xs), np.concatenate(ys)
+        self.n_pairs_ = len(y)
+        if min(y.sum(), len(y) - y.sum()) < MIN_PAIRS_EACH:  # e.g. a one-category shop: every buyer bought it
+            self.model_, self.constant_ = None, float(y.mean())
+            return self
         self.model_ = lgb.LGBMClassifier(
             n_estimators=self.n_estimators, learning_rate=self.learning_rate, num_leaves=self.num_leaves,
             min_child_samples=50, subsample=0.8, subsample_freq=1, colsample_bytree=0.9,
             random_state=self.random_state, n_jobs=2, deterministic=True, force_row_wise=True, verbose=-1)
         self.model_.fit(X, y, categorical_feature=[X.shape[1] - 1])
-        self.n_pairs_ = len(y)
         return self
 
     def predict_proba(self, pairs) -> np.ndarray:
         """``(n, K)`` P(category | a purchase) for the pairs' customers."""
         n, K = pairs.cnt.shape
+        if self.model_ is None:
+            return np.full((n, K), self.constant_)
         out = np.zeros((n, K))
         X = self._with_category(pairs)
         for a in range(0, n, BATCH):
@@ -155,7 +160,7 @@ def _window(tables: Tables, start: pd.Timestamp, end: pd.Timestamp):
             j = col.get(c)
             if j is not None:
                 bought[i, j] = True
-    if bought.sum() < MIN_PAIRS_EACH or (~bought).sum() < MIN_PAIRS_EACH:
+    if bought.sum() < MIN_PAIRS_EACH:
         return None
     return pairs, bought
 

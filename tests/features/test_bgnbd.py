@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from repurchase.models.btyd import BGNBDBaseline, btyd_summary
+from repurchase.features.bgnbd import BGNBDBaseline, btyd_summary
 from tests.features.strategies import make_tables
 
 lifetimes = pytest.importorskip("lifetimes")
