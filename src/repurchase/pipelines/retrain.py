@@ -99,7 +99,9 @@ def retrain(config: Config, data_dir: str | Path | None = None, *, dry_run: bool
                     {"pipeline": "retrain"})
         else:
             run_all()
+        shipped = sum(bool(r.shipped) for r in out.results)
         notes.insert(0, f"{sum(r.promoted for r in out.results)} of {len(jobs)} promoted to champion"
+                     + (f", {shipped} where a baseline beat LightGBM and was shipped instead" if shipped else "")
                      + (f", {len(out.refused)} refused by the data gate" if out.refused else ""))
     with steps.step("summary") as notes:
         notes.append(f"bundles under {config.models.dir}/, reports under {config.models.dir}/reports/")
