@@ -71,7 +71,7 @@ def cli(debug: bool, verbose: int, quiet: bool) -> None:
 @config_options
 def generate(out, customers, days, seed, start, config_path, profile, overrides):
     """Write a synthetic private-domain retailer (all canonical tables + ground truth)."""
-    from repurchase.data.synthetic import SyntheticSpec, write_synthetic
+    from repurchase.synthetic import SyntheticSpec, write_synthetic
 
     flags = {k: v for k, v in {"customers": customers, "days": days, "seed": seed,
                                "start": start.date() if start else None}.items() if v is not None}
