@@ -20,7 +20,7 @@ import pandas as pd  # noqa: E402
 
 from repurchase.config import FeatureConfig  # noqa: E402
 from repurchase.data.io import load_tables  # noqa: E402
-from repurchase.data.synthetic import SyntheticSpec, write_synthetic  # noqa: E402
+from repurchase.synthetic import SyntheticSpec, write_synthetic  # noqa: E402
 from repurchase.features import build_features  # noqa: E402
 from repurchase.spine import schedule  # noqa: E402
 

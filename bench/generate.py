@@ -17,7 +17,7 @@ from _common import machine, peak_rss_gib, timed  # noqa: E402
 
 import pyarrow.parquet as pq  # noqa: E402
 
-from repurchase.data.synthetic import SyntheticSpec, write_synthetic  # noqa: E402
+from repurchase.synthetic import SyntheticSpec, write_synthetic  # noqa: E402
 
 
 def main() -> None:

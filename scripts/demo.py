@@ -16,7 +16,7 @@ import pandas as pd
 
 from repurchase import SyntheticSpec, load_config, load_tables, metrics_report, write_synthetic
 from repurchase.cli import guarded
-from repurchase.data.campaign import simulate_campaign
+from repurchase.lift.campaign import simulate_campaign
 from repurchase.data.io import write_parquet, write_tables
 from repurchase.lift import measure_lift, read_lists, track_lift, write_lift_report
 from repurchase.pipelines import retrain, score_lists

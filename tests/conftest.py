@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from repurchase.data.synthetic import SyntheticSpec, write_synthetic
+from repurchase.synthetic import SyntheticSpec, write_synthetic
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -6,7 +6,7 @@ The public API is listed in ``__all__``; everything else is internal.
 from repurchase.config import Config, load_config
 from repurchase.data.importers import import_cdnow, import_dataset, import_online_retail_ii
 from repurchase.data.io import load_tables, write_tables
-from repurchase.data.synthetic import SyntheticSpec, generate, write_synthetic
+from repurchase.synthetic import SyntheticSpec, generate, write_synthetic
 from repurchase.errors import ConfigError, DataError, RepurchaseError
 from repurchase.reports.repurchase import cohort_retention, metrics_report, repurchase_rates
 from repurchase.schema import TABLES, Tables, validate_frame

@@ -71,7 +71,7 @@ def cli(debug: bool, verbose: int, quiet: bool) -> None:
 @config_options
 def generate(out, customers, days, seed, start, config_path, profile, overrides):
     """Write a synthetic private-domain retailer (all canonical tables + ground truth)."""
-    from repurchase.data.synthetic import SyntheticSpec, write_synthetic
+    from repurchase.synthetic import SyntheticSpec, write_synthetic
 
     flags = {k: v for k, v in {"customers": customers, "days": days, "seed": seed,
                                "start": start.date() if start else None}.items() if v is not None}
@@ -423,7 +423,7 @@ def train_uplift_cmd(data_dir, lists_dir, window_days, holdout_as_of, models_dir
 @config_options
 def simulate_campaign_cmd(data_dir, lists_dir, out, window_days, seed, config_path, profile, overrides):
     """Synthetic data only: contact the lists (honouring control flags) with a known effect."""
-    from repurchase.data.campaign import simulate_campaign
+    from repurchase.lift.campaign import simulate_campaign
     from repurchase.data.io import load_tables, write_parquet, write_tables
     from repurchase.lift import read_lists
 

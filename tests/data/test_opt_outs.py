@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from repurchase.cli import main
-from repurchase.data.synthetic import SyntheticSpec, write_synthetic
+from repurchase.synthetic import SyntheticSpec, write_synthetic
 
 
 def _digits(ids: pa.ChunkedArray, width: int) -> pa.Array:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from repurchase.config import load_config
-from repurchase.data.campaign import simulate_campaign
+from repurchase.lift.campaign import simulate_campaign
 from repurchase.lift import measure_lift, write_lift_report
 from repurchase.schema import Tables
 from repurchase.scoring import load_models, score

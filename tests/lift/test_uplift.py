@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from repurchase.config import load_config
-from repurchase.data.campaign import simulate_campaign, true_effect
+from repurchase.lift.campaign import simulate_campaign, true_effect
 from repurchase.lift.uplift import campaign_rows
 from repurchase.models.uplift import TwoModelUplift, qini_coefficient, qini_curve, true_qini
 from repurchase.scoring import load_models, score

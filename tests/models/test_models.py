@@ -19,7 +19,7 @@ TEST_DATE = "2025-01-01"
 
 @pytest.fixture(scope="module")
 def tables(tmp_path_factory, seed):
-    from repurchase.data.synthetic import SyntheticSpec, write_synthetic
+    from repurchase.synthetic import SyntheticSpec, write_synthetic
 
     out = tmp_path_factory.mktemp("models") / "data"
     write_synthetic(out, SyntheticSpec(customers=3000, days=400, start=pd.Timestamp("2024-01-01").date(), seed=seed))

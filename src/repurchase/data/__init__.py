@@ -1,1 +1,2 @@
-"""Data in: loading and validating the canonical tables, the synthetic retailer, importers."""
+"""Data in: loading and validating the canonical tables, importers of public datasets (the synthetic
+retailer is `repurchase.synthetic`)."""

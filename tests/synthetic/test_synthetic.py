@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from repurchase.data.io import load_tables
-from repurchase.data.synthetic import FLASH_HOURS, SyntheticSpec, write_synthetic
+from repurchase.synthetic import FLASH_HOURS, SyntheticSpec, write_synthetic
 
 
 def _digests(directory):
