@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from repurchase.data.io import write_tables
 from repurchase.data.parse import _localize
 from repurchase.errors import DataError
-from repurchase.schema import examples
+from repurchase.data.row_examples import examples
 
 #: Online Retail II stock codes that are not products (postage, fees, manual entries, ...).
 _NON_PRODUCT_EXACT = {
