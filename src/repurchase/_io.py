@@ -1,50 +1,36 @@
 """Atomic writes: a failed run leaves the previous output, or nothing, never half a file.
 
 Also the rest of what makes an output safe to hand to another program: one writer at a time per
-output (a lock file beside it), the user's umask on what is swapped in (``mkdtemp`` alone would
-leave it 0700, unreadable to a CRM import job under another user), CSV text cells that cannot
-run as spreadsheet formulas, and an ``OSError`` while writing (disk full, read-only, no
-permission) turned into one sentence naming the path.
+output (a lock file beside it: :mod:`repurchase._lock`), the user's umask on what is swapped in
+(``mkdtemp`` alone would leave it 0700, unreadable to a CRM import job under another user), CSV
+text cells that cannot run as spreadsheet formulas, and an ``OSError`` while writing (disk full,
+read-only, no permission) turned into one sentence naming the path.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import datetime as dt
 import errno
-import fcntl
-import json
 import os
 import shutil
 import signal
-import socket
 import tempfile
-import time
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pandas as pd
 
-from repurchase.errors import RepurchaseError
+# the lock and the output errors stay importable from here: every writer's one import (OutputLocked
+# and lock_path are re-exported only, for callers that tell a locked output apart or find its lock)
+from repurchase._lock import LOCK_WAIT_SECONDS, OutputError, OutputLocked, lock_path, output_lock  # noqa: F401
 
 #: test hook: the named point SIGKILLs this process (crash-safety tests kill real subprocesses at
 #: exact points; unset in normal runs)
 CRASH_ENV = "REPURCHASE_CRASH_AT"
 _RENAME_EXCHANGE = 2
-#: how long a writer waits for another writer of the same output before giving up
-LOCK_WAIT_SECONDS = 60.0
-_LOCK_POLL_SECONDS = 0.1
 #: a CSV cell starting with one of these is a formula to Excel / LibreOffice (OWASP CSV injection)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-class OutputError(RepurchaseError):
-    """An output path that cannot be written (disk full, read-only, no permission)."""
-
-
-class OutputLocked(OutputError):
-    """Another process is writing the same output."""
 
 
 def crash_point(name: str) -> None:
@@ -77,64 +63,6 @@ def os_error_text(exc: OSError, path: str | Path, staging: Path | None = None) -
             errno.EACCES: "check the permissions or write elsewhere",
             errno.EPERM: "check the permissions or write elsewhere"}.get(exc.errno, "check the path")
     return f"could not write {where}: {why} ({hint})"
-
-
-# --- one writer per output --------------------------------------------------------------------
-
-def lock_path(target: str | Path) -> Path:
-    """The lock file of an output: ``.<name>.lock`` beside it (it outlives the swaps of ``target``)."""
-    target = Path(target)
-    return target.parent / f".{target.name}.lock"
-
-
-def _holder(path: Path) -> str:
-    try:
-        h = json.loads(path.read_text(encoding="utf-8") or "{}")
-    except (OSError, ValueError):
-        h = {}
-    if not h:
-        return "an unknown process"
-    return f"process {h.get('pid')} on {h.get('host')} since {h.get('since')}"
-
-
-@contextlib.contextmanager
-def output_lock(target: str | Path, wait_s: float = LOCK_WAIT_SECONDS) -> Iterator[Path]:
-    """Hold the exclusive lock of ``target`` (``fcntl.flock`` on its lock file) for the block.
-
-    Waits up to ``wait_s`` seconds for another holder, then raises :class:`OutputLocked` naming
-    it (pid, host, since when). The lock goes with the process: a killed holder releases it. The
-    lock file is removed on release, so nothing is left beside ``target`` after a run.
-    """
-    path = lock_path(target)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait_s
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            if time.monotonic() >= deadline:
-                raise OutputLocked(f"{target} is being written by {_holder(path)} (lock {path}); waited "
-                                   f"{wait_s:g} s: run again when it has finished") from None
-            time.sleep(_LOCK_POLL_SECONDS)
-            continue
-        try:
-            same = os.fstat(fd).st_ino == os.stat(path).st_ino
-        except FileNotFoundError:
-            same = False
-        if same:
-            break
-        os.close(fd)  # we locked a file its holder had just removed: take the current one
-    try:
-        since = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": since}).encode(), 0)
-        yield path
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)  # while still holding it: a waiter on this file sees it gone and retries
-        os.close(fd)  # releases the flock
 
 
 # --- atomic files and directories -------------------------------------------------------------

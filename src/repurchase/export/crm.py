@@ -7,7 +7,8 @@ replaces rather than duplicates and a failed load leaves the previous rows untou
 Both (:func:`export_lists`): the files are swapped in just before the database commits and
 swapped back if it fails, so the files and the table show the same run. One writer at a time:
 a lock file beside the output directory, and in the database a lock per date taken in the
-transaction (SQLite ``BEGIN IMMEDIATE``, PostgreSQL ``pg_advisory_xact_lock``).
+transaction (SQLite ``BEGIN IMMEDIATE``, PostgreSQL ``pg_advisory_xact_lock``). The table's
+columns and its tags view are :mod:`repurchase.export.crm_table`.
 """
 
 from __future__ import annotations
@@ -25,13 +26,10 @@ import pandas as pd
 
 from repurchase._io import LOCK_WAIT_SECONDS, StagedDir, crash_point, staged_dir, write_csv
 from repurchase.errors import RepurchaseError
+from repurchase.export.crm_table import SCHEMA_VERSION, TABLE, records, scores_table, tags_view_sql
 
 log = logging.getLogger(__name__)
 
-#: bump when the columns of crm_customer_scores change; stored on every row
-SCHEMA_VERSION = 1
-TABLE = "crm_customer_scores"
-TAGS_VIEW = "crm_customer_tags"
 PASSWORD_ENV = "REPURCHASE_DB_PASSWORD"
 URL_ENV = "REPURCHASE_DB_URL"
 SUMMARY_FILE = "summary.json"
@@ -158,49 +156,6 @@ def mask(url: str) -> str:
         return url.split("://", 1)[0] + "://***"
 
 
-def _table(metadata):
-    from sqlalchemy import Boolean, Column, Date, Float, Integer, String, Table, Text
-
-    return Table(
-        TABLE, metadata,
-        Column("as_of", Date, primary_key=True),
-        Column("list", String(16), primary_key=True),
-        Column("customer_id", String(128), primary_key=True),
-        Column("schema_version", Integer, nullable=False),
-        Column("rank", Integer, nullable=False),
-        Column("score", Float, nullable=False),
-        Column("band", String(8), nullable=False),
-        Column("rfm_code", String(3), nullable=False),
-        Column("rfm_segment", String(64), nullable=False),
-        Column("offer", String(64), nullable=False),
-        Column("reasons", Text, nullable=False),
-        Column("best_contact_hour", Integer, nullable=False),
-        Column("control_group", Boolean, nullable=False),
-        Column("model_version", String(128), nullable=False),
-        Column("expected_purchase_date", Date),
-        Column("top_categories", Text),
-        Column("top_category_1", String(128)),
-        Column("top_category_2", String(128)),
-        Column("top_category_3", String(128)),
-        Column("value_at_risk", Float),
-        Column("expected_gain", Float),
-    )
-
-
-def _tags_view_sql(dialect: str) -> str:
-    parts = [f"SELECT as_of, customer_id, list, 'rfm_segment' AS tag_group, rfm_segment AS tag FROM {TABLE}",
-             f"SELECT as_of, customer_id, list, 'band' AS tag_group, list || ':' || band AS tag FROM {TABLE}"]
-    parts += [f"SELECT as_of, customer_id, list, 'due_category' AS tag_group, top_category_{i} AS tag FROM {TABLE} "
-              f"WHERE top_category_{i} IS NOT NULL" for i in (1, 2, 3)]
-    head = f"CREATE VIEW IF NOT EXISTS {TAGS_VIEW}" if dialect == "sqlite" else f"CREATE OR REPLACE VIEW {TAGS_VIEW}"
-    return head + " AS\n" + "\nUNION ALL\n".join(parts)
-
-
-def _records(frame: pd.DataFrame, columns: Iterable[str]) -> list[dict]:
-    f = frame.reindex(columns=list(columns))
-    f = f.astype(object).where(pd.notna(f), None)
-    return f.to_dict("records")
-
 
 def check_driver(url: str) -> None:
     """Refuse, before any work, a database URL whose SQLAlchemy dialect or Python driver is missing."""
@@ -272,7 +227,7 @@ def write_crm_table(frames: Iterable[pd.DataFrame], url: str, chunk: int = 20_00
             partitions |= {(pd.Timestamp(a).date(), str(n)) for a, n in f[["as_of", "list"]].drop_duplicates().itertuples(index=False)}
     engine = _engine(url, lock_wait_s)
     metadata = MetaData()
-    table = _table(metadata)
+    table = scores_table(metadata)
     columns = [c.name for c in table.columns]
     written: dict[str, int] = {}
     try:
@@ -283,16 +238,16 @@ def write_crm_table(frames: Iterable[pd.DataFrame], url: str, chunk: int = 20_00
                 for key in sorted({_date_key(a) for a, _ in partitions}):
                     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
             metadata.create_all(conn, checkfirst=True)
-            conn.execute(text(_tags_view_sql(engine.dialect.name)))
+            conn.execute(text(tags_view_sql(engine.dialect.name)))
             for as_of, name in sorted(partitions):
                 conn.execute(delete(table).where(table.c.as_of == as_of, table.c.list == name))
             for frame in frames:
                 if frame.empty:
                     continue
                 f = frame.assign(schema_version=SCHEMA_VERSION)
-                records = _records(f, columns)
-                for start in range(0, len(records), chunk):
-                    conn.execute(table.insert(), records[start:start + chunk])
+                rows = records(f, columns)
+                for start in range(0, len(rows), chunk):
+                    conn.execute(table.insert(), rows[start:start + chunk])
                 for name, n in f["list"].value_counts().items():
                     written[name] = written.get(name, 0) + int(n)
             crash_point("crm:before-commit")

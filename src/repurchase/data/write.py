@@ -1,0 +1,68 @@
+"""Writing tables out: canonical tables as Parquet, one frame as Parquet, rejects as CSV.
+
+Every write is atomic (:mod:`repurchase._io`): the previous output, or the new one, never half of
+it. The Parquet bytes are reproducible for the same frames and library versions.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from repurchase._io import atomic_dir, write_atomic, write_csv
+from repurchase.data.read import DATASET_FILE
+
+
+def write_rejects(rejects: Mapping[str, pd.DataFrame], out_dir: str | Path) -> dict[str, Path]:
+    """Write ``rejects/<table>.csv`` (UTF-8 with BOM) as one atomic directory."""
+    out_dir = Path(out_dir)
+    if not rejects:
+        return {}
+    with atomic_dir(out_dir) as tmp:
+        for name, frame in rejects.items():
+            write_csv(frame, tmp / f"{name}.csv", index=False, encoding="utf-8-sig")
+    return {name: out_dir / f"{name}.csv" for name in rejects}
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    with warnings.catch_warnings():
+        # pyarrow reads Series.values of tz-aware columns, which pandas 3.1 deprecates.
+        warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(table, path, compression="zstd")
+
+
+def write_parquet(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write one frame as Parquet (zstd), atomically: the old file or the new one, never half."""
+    return write_atomic(path, lambda tmp: _write_parquet(frame, tmp))
+
+
+def write_tables(
+    tables: Mapping[str, pd.DataFrame] | Iterable[tuple[str, pd.DataFrame]],
+    out_dir: str | Path,
+    *,
+    meta: Mapping | None = None,
+) -> dict[str, Path]:
+    """Write canonical tables as Parquet (plus ``dataset.yaml``) into ``out_dir``, atomically.
+
+    ``tables`` is a mapping or an iterable of ``(name, frame)`` pairs (written as they come, so
+    a generator never holds every table at once). Output is byte-for-byte reproducible for the
+    same frames and library versions.
+    """
+    out_dir = Path(out_dir)
+    pairs = tables.items() if isinstance(tables, Mapping) else tables
+    written: list[str] = []
+    with atomic_dir(out_dir) as tmp:
+        for name, frame in pairs:
+            written.append(name)
+            _write_parquet(frame, tmp / f"{name}.parquet")
+            del frame
+        if meta:
+            (tmp / DATASET_FILE).write_text(yaml.safe_dump(dict(meta), sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return {name: out_dir / f"{name}.parquet" for name in written}
