@@ -14,7 +14,7 @@ import pandas as pd
 
 from repurchase.cli import main as cli
 from repurchase.data.io import load_tables
-from repurchase.data.synthetic import SyntheticSpec, write_synthetic
+from repurchase.synthetic import SyntheticSpec, write_synthetic
 
 
 def main(out: Path) -> None:
