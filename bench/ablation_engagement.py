@@ -35,7 +35,7 @@ def main(data_dir: str, jobs: list[str]) -> None:
         for name, t in (("with_events", tables), ("orders_only", no_events)):
             t0 = time.perf_counter()
             runs[name] = backtest(t, task, horizon, DATES, feature_config=cfg.features, model=model_for(task, horizon, cfg),
-                                  keep_holdout=True, need_metrics=False, n_boot=100)
+                                  keep_holdout=True, n_boot=100)
             print(f"{task} {horizon} d {name}: {time.perf_counter() - t0:.0f} s", flush=True)
         for d in runs["with_events"].scores:
             a, b = runs["with_events"], runs["orders_only"]

@@ -255,9 +255,11 @@ def backtest(data_dir, task, horizon, as_of, out, train_dates, train_freq, activ
     tables, _ = load_tables(data_dir, cfg.data, tolerant=tolerant)
     t0 = time.perf_counter()
     from repurchase.models.train import model_for
+    from repurchase.scoring.need_metrics import need_metrics_for
 
     result = run_backtest(tables, task, horizon, list(as_of), n_train=train_dates, active_days=active_days,
-                          feature_config=cfg.features, train_freq=train_freq, model=model_for(task, horizon, cfg))
+                          feature_config=cfg.features, train_freq=train_freq, model=model_for(task, horizon, cfg),
+                          need_metrics=need_metrics_for(cfg))
     paths = write_backtest_report(result, out, title=f"Backtest: {task}, {horizon}-day horizon, {data_dir}")
     with pd_display():
         click.echo(result.metrics.drop(columns=["task"]).round(4).to_string(index=False))
@@ -280,6 +282,7 @@ def train(data_dir, task, horizon, holdout, models_dir, no_mlflow, tolerant, con
     from repurchase.data.io import load_tables
     from repurchase.models.train import describe
     from repurchase.models.train import train as run_train
+    from repurchase.scoring.need_metrics import need_metrics_for
 
     cfg = _config(config_path, profile, overrides)
     tables, _ = load_tables(data_dir, cfg.data, tolerant=tolerant)
@@ -287,7 +290,8 @@ def train(data_dir, task, horizon, holdout, models_dir, no_mlflow, tolerant, con
     for t in tasks:
         h = horizon or (30 if t == "next_purchase" else 90)
         t0 = time.perf_counter()
-        r = run_train(tables, t, h, cfg, holdout=holdout, models_dir=models_dir or cfg.models.dir, track=not no_mlflow)
+        r = run_train(tables, t, h, cfg, holdout=holdout, models_dir=models_dir or cfg.models.dir, track=not no_mlflow,
+                      need_metrics=need_metrics_for(cfg))
         click.echo(r.metrics[["model", "n", "positive_rate", "auc", "pr_auc", "brier", "ece", "lift_top_decile"]].round(4).to_string(index=False))
         click.echo(describe(r) + f" ({time.perf_counter() - t0:.1f}s)")
     if not no_mlflow:

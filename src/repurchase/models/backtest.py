@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import Callable, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -99,15 +99,17 @@ def backtest(
     train_freq: Literal["monthly", "weekly"] = "monthly",
     min_positives: int = 1,
     min_negatives: int = 1,
-    need_metrics: bool = True,
+    need_metrics: Callable[..., pd.DataFrame] | None = None,
 ) -> BacktestResult:
     """Train and evaluate at each test date; see :data:`METRIC_COLUMNS` for the metrics rows.
 
     ``budget_share`` sets the contact budget K (a share of the test rows) for precision and
     recall at K. ``min_positives`` / ``min_negatives``: the data gate; training, validation and
     test rows must each hold at least this many of each class, else :class:`DataError`.
-    ``need_metrics``: for next purchase, also measure the need list (due-category hit@3 and the
-    expected-date error among buyers, :mod:`repurchase.models.need_metrics`).
+    ``need_metrics``: for next purchase, also measure the need list with this function (due-category
+    hit@3 and the expected-date error among buyers: the scoring floor's
+    :func:`repurchase.scoring.need_metrics.need_list_metrics`, passed in by the pipelines and the
+    CLI, since models sit below scoring).
     """
     end = data_end(tables)
     rows, comps, scores, importance, fitted_models, holdout, dates, segments, need = [], [], {}, {}, {}, {}, {}, [], []
@@ -163,12 +165,10 @@ def backtest(
             comps.append({"task": task, "as_of": test.date().isoformat(), "model": "lightgbm", "baseline": base,
                           "auc_diff": diff, "ci_low": lo, "ci_high": hi})
         key = test.date().isoformat()
-        if need_metrics and task == "next_purchase":
-            from repurchase.models.need_metrics import need_list_metrics
-
+        if need_metrics is not None and task == "next_purchase":
             cfg = feature_config or FeatureConfig()
-            need.append(need_list_metrics(tables, feats.loc[part["test"]], p["lightgbm"], Y["test"], test, horizon_days,
-                                          due_ratio=cfg.category_due_ratio))
+            need.append(need_metrics(tables, feats.loc[part["test"]], p["lightgbm"], Y["test"], test, horizon_days,
+                                     due_ratio=cfg.category_due_ratio))
         scores[key] = pd.DataFrame({"y": Y["test"], **p})
         importance[key] = clf.feature_importance()
         fitted_models[key] = clf

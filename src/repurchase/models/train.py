@@ -10,6 +10,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -66,11 +67,13 @@ def train(
     report_dir: str | Path | None = None,
     train_freq: str = "monthly",
     slot_days: int | None = None,
+    need_metrics: Callable[..., pd.DataFrame] | None = None,
 ) -> TrainResult:
     """Train one task at ``holdout`` (default: the latest complete date) and promote by the gate.
 
     ``slot_days``: the configured horizon that names the model (default ``horizon_days``); a
     short history trains the same slot at a shorter horizon (:func:`plan_training`).
+    ``need_metrics``: measures the need list in the report (see :func:`~repurchase.models.backtest.backtest`).
     """
     slot = slot_days or horizon_days
     hold = as_of_timestamp(holdout, tables.timezone) if holdout is not None else latest_holdout(tables, horizon_days)
@@ -79,7 +82,7 @@ def train(
     result = backtest(tables, task, horizon_days, [hold], n_train=config.models.train_dates, train_freq=train_freq,
                       active_days=config.models.active_days, feature_config=pinned, keep_holdout=True,
                       min_positives=config.models.min_positives, min_negatives=config.models.min_negatives,
-                      model=model_for(task, horizon_days, config))
+                      model=model_for(task, horizon_days, config), need_metrics=need_metrics)
     key = hold.date().isoformat()
     model, rows = result.models[key], result.holdout[key]
     X_hold, y_hold = rows[feature_columns(rows)], result.scores[key]["y"].to_numpy()

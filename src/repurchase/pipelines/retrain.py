@@ -19,6 +19,7 @@ from repurchase.errors import ConfigError, DataError
 from repurchase.models.plan import plan_training, training_jobs
 from repurchase.models.train import TrainResult, describe, train
 from repurchase.pipelines._steps import Steps, plan_text
+from repurchase.scoring.need_metrics import need_metrics_for
 
 STEPS = ["validate", "plan", "train", "summary"]
 
@@ -73,7 +74,8 @@ def retrain(config: Config, data_dir: str | Path | None = None, *, dry_run: bool
             bar.set_postfix_str(f"{job.task} {job.horizon_days} d")
             try:
                 r = train(tables, job.task, job.horizon_days, config, holdout=job.holdout,
-                          models_dir=config.models.dir, track=track, train_freq=job.freq, slot_days=job.slot_days)
+                          models_dir=config.models.dir, track=track, train_freq=job.freq, slot_days=job.slot_days,
+                          need_metrics=need_metrics_for(config))
             except DataError as exc:  # the data gate: the other models still train
                 out.refused.append(f"{job.task} {job.horizon_days} d: {exc}")
                 notes.append(f"{job.task} {job.horizon_days} d: REFUSED by the data gate")

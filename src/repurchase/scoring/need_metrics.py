@@ -15,6 +15,9 @@ Everything before T comes from data strictly before T; the window is only read f
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -22,6 +25,8 @@ from repurchase._arrow import index_in
 from repurchase._timeline import DAY_S, epoch_seconds
 from repurchase.features.categories import category_codes
 from repurchase.schema import Tables
+from repurchase.scoring.categories import due_categories
+from repurchase.scoring.timing import expected_purchase_days
 from repurchase.spine import shift_days
 
 NEED_METRIC_COLUMNS = ["as_of", "metric", "method", "value", "n"]
@@ -84,9 +89,6 @@ def need_list_metrics(tables: Tables, feats: pd.DataFrame, p_buy: np.ndarray, y:
     DataFrame with :data:`NEED_METRIC_COLUMNS`: ``hit@k`` for ``need_list`` / ``own_top`` /
     ``popular`` and ``date_mae_days`` for ``need_list`` / ``midpoint`` / ``last_order_plus_median_gap``.
     """
-    from repurchase.scoring.categories import due_categories
-    from repurchase.scoring.timing import expected_purchase_days
-
     buyers = np.asarray(y, float) == 1
     ids = feats["customer_id"].reset_index(drop=True)
     t = int(epoch_seconds(pd.Series([as_of]))[0])
@@ -131,3 +133,10 @@ def need_list_metrics(tables: Tables, feats: pd.DataFrame, p_buy: np.ndarray, y:
             rows.append({"as_of": key, "metric": f"hit@{k}", "method": method,
                          "value": float(h.mean()) if len(h) else np.nan, "n": int(with_cat.sum())})
     return pd.DataFrame(rows, columns=NEED_METRIC_COLUMNS)
+
+
+def need_metrics_for(config) -> Callable[..., pd.DataFrame]:
+    """:func:`need_list_metrics` with the need list's configured ranking, for
+    :func:`repurchase.models.backtest.backtest` (which sits below scoring and takes it as an argument)."""
+    return partial(need_list_metrics, k=config.scoring.need.top_categories,
+                   category_method=config.scoring.need.category_method)
