@@ -4,9 +4,8 @@ Candidates come from four sources: the same category again once its cycle has ru
 own cycle, else ``products.cycle_days``, else the population's typical cycle), an upgrade
 (``products.upgrade_sku`` of a sku they bought and have not upgraded to yet), a related category
 (``products.related_categories``; both read in :mod:`repurchase.scoring.catalogue`) and transitions
-learned from consecutive orders in the data. A
-bought category that is not yet due is never proposed: the customer has not used it up (the
-presale lesson of domain.md).
+learned from consecutive orders in the data. A bought category that is not yet due is never
+proposed: the customer has not used it up (the presale lesson of domain.md).
 
 P(category c within the horizon) = P(purchase within the horizon) x P(c in the next order), where
 P(c in the next order) mixes the customer's own category shares with the learned transitions from
