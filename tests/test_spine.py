@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from repurchase.errors import ConfigError, DataError
-from repurchase.spine import as_of_timestamp, build_spine, schedule
+from repurchase.spine import AsOfContext, as_of_timestamp, build_spine, schedule
 from tests.features.strategies import make_tables
 
 BASE = {"amount": 1.0, "status": "paid", "discount_amount": 0.0, "coupon_id": None}
@@ -33,6 +33,22 @@ def test_as_of_must_be_a_date():
         as_of_timestamp("2024-03-01 10:00", "UTC")
     with pytest.raises(ConfigError, match="not a date"):
         as_of_timestamp("soon", "UTC")
+
+
+def test_as_of_context_converts_once_in_local_calendar_days():
+    ctx = AsOfContext.of("2024-04-01", "Europe/London")  # British summer time began on 31 March
+    assert ctx.ts == pd.Timestamp("2024-04-01", tz="Europe/London")
+    assert ctx.seconds == int(pd.Timestamp("2024-03-31 23:00", tz="UTC").timestamp())
+    assert ctx.wall_seconds == int(pd.Timestamp("2024-04-01", tz="UTC").timestamp())
+    assert ctx.window_start(30) == pd.Timestamp("2024-03-02", tz="Europe/London")
+    assert ctx.seconds - ctx.window_start_seconds(30) == 30 * 86_400 - 3_600  # one local day was 23 hours
+    assert ctx.shifted(1).date() == ctx.date + pd.Timedelta(days=1)
+    assert ctx.earlier(30).ts == ctx.window_start(30) and ctx.earlier(30).tz == ctx.tz
+    assert AsOfContext.of(ctx, "Europe/London") is ctx
+    with pytest.raises(ConfigError, match="Europe/London"):
+        AsOfContext.of(ctx, "UTC")
+    today = AsOfContext.today("Asia/Shanghai").ts
+    assert today == today.normalize() and str(today.tz) == "Asia/Shanghai"
 
 
 def test_spine_population_uses_paid_orders_before_T():

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from repurchase._arrow import index_in, to_arrow, unique
 from repurchase.errors import ConfigError, DataError
-from repurchase._timeline import Timeline, epoch_seconds
+from repurchase._timeline import Timeline, epoch_seconds, wall_seconds
 from repurchase.schema import Tables, paid_mask
 
 AsOf = str | dt.date | dt.datetime | pd.Timestamp
@@ -56,6 +56,70 @@ def shifted_seconds(as_of_s: np.ndarray, tz: str, days: int) -> np.ndarray:
     local = pd.to_datetime(uniq, unit="s", utc=True).tz_convert(tz).tz_localize(None) + pd.Timedelta(days=days)
     shifted = local.tz_localize(tz, ambiguous=np.zeros(len(local), dtype=bool), nonexistent="shift_forward")
     return shifted.as_unit("s").asi8[inv]  # explicit unit: pandas 3 keeps the input resolution
+
+
+@dataclass(frozen=True)
+class AsOfContext:
+    """One as-of date T, converted once: the scoring pipeline builds it before loading the data
+    and every scoring step reads T from it (none parses or converts a raw date again).
+
+    Attributes
+    ----------
+    ts : Timestamp
+        T, local midnight in ``tz`` (tz-aware).
+    tz : str
+        The business timezone.
+    seconds : int
+        T in epoch seconds: rows strictly before T have a smaller (floored) epoch second.
+    wall_seconds : int
+        T on the business wall clock (:func:`repurchase._timeline.wall_seconds`): "days since"
+        are differences of wall seconds, as the features measure them.
+    """
+
+    ts: pd.Timestamp
+    tz: str
+    seconds: int
+    wall_seconds: int
+
+    @classmethod
+    def of(cls, value: "AsOf | AsOfContext", tz: str) -> "AsOfContext":
+        """The context of ``value`` (a date, or a context, returned as it is) in ``tz``."""
+        if isinstance(value, AsOfContext):
+            if value.tz != tz:
+                raise ConfigError(f"as-of date {value.ts.date()} was resolved in {value.tz}, the data is in {tz}")
+            return value
+        return cls._at(as_of_timestamp(value, tz), tz)
+
+    @classmethod
+    def _at(cls, ts: pd.Timestamp, tz: str) -> "AsOfContext":
+        seconds = int(epoch_seconds(pd.Series([ts]))[0])
+        return cls(ts, tz, seconds, int(wall_seconds(np.array([seconds]), tz)[0]))
+
+    @classmethod
+    def today(cls, tz: str) -> "AsOfContext":
+        """This morning's midnight in the business's own calendar."""
+        return cls.of(pd.Timestamp.now(tz=tz).date().isoformat(), tz)
+
+    @property
+    def date(self) -> dt.date:
+        return self.ts.date()
+
+    def shifted(self, days: int) -> pd.Timestamp:
+        """Local midnight ``days`` calendar days after T (negative: before; see :func:`shift_days`)."""
+        return shift_days(self.ts, days)
+
+    def window_start(self, days: int) -> pd.Timestamp:
+        """The start of the window ``[T - days, T)``: local midnight ``days`` calendar days before T."""
+        return shift_days(self.ts, -days)
+
+    def window_start_seconds(self, days: int) -> int:
+        """:meth:`window_start` in epoch seconds."""
+        return int(epoch_seconds(pd.Series([self.window_start(days)]))[0])
+
+    def earlier(self, days: int) -> "AsOfContext":
+        """The context of T - ``days`` local days, an as-of date of its own (e.g. a training window);
+        where that midnight does not exist (a clock change at midnight), the first instant after it."""
+        return AsOfContext._at(self.window_start(days), self.tz)
 
 
 def as_of_dates(values: Iterable[AsOf], tz: str) -> list[pd.Timestamp]:

@@ -13,7 +13,8 @@ from repurchase.config import load_config
 from repurchase.errors import DataError, RepurchaseError
 from repurchase.scoring import load_models, score
 from repurchase.scoring.lists import LIST_COLUMNS
-from repurchase.scoring.score import NEED_EXTRA, RECALL_EXTRA
+from repurchase.scoring.need import NEED_EXTRA
+from repurchase.scoring.recall import RECALL_EXTRA
 
 TYPES = {"customer_id": "string", "list": "string", "rank": "integer", "score": "floating", "band": "string",
          "rfm_code": "string", "rfm_segment": "string", "offer": "string", "reasons": "string",

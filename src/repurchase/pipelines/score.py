@@ -11,13 +11,13 @@ import pandas as pd
 import yaml
 
 from repurchase.config import Config
-from repurchase.data.io import load_tables
+from repurchase.data.io import load_tables, resolve_timezone
 from repurchase.errors import ConfigError
 from repurchase.export.crm import check_driver, export_lists, mask, resolve_url
 from repurchase.pipelines._steps import Steps, plan_text
 from repurchase.pipelines.retrain import data_dir_of
 from repurchase.scoring import ScoreResult, load_models, score
-from repurchase.spine import as_of_timestamp
+from repurchase.spine import AsOfContext
 
 STEPS = ["validate", "load champions", "score", "export"]
 
@@ -61,14 +61,13 @@ def score_lists(config: Config, as_of: str | None, data_dir: str | Path | None =
     steps = Steps(STEPS, echo)
     run = ScoreRun(timings=steps.timings)
     with steps.step("validate") as notes:
+        # T once, before any loading: every step below reads it from this context
+        ctx = as_of_context(config, data, as_of)
         tables, report = load_tables(data, config.data)
-        if as_of is None:  # "this morning", in the business's own calendar
-            as_of = pd.Timestamp.now(tz=tables.timezone).date().isoformat()
-        T = as_of_timestamp(as_of, tables.timezone)
-        check_as_of(tables, T, config.scoring.max_days_after_data)
+        check_as_of(tables, ctx.ts, config.scoring.max_days_after_data)
         notes.append(f"{data}: " + ", ".join(f"{t} {n:,}" for t, n in report.rows_kept.items())
                      + (f"; {sum(report.rejected.values()):,} rows rejected" if report.rejected else "")
-                     + f"; scoring as of {T.date()} ({tables.timezone})")
+                     + f"; scoring as of {ctx.date} ({tables.timezone})")
     if dry_run:
         echo(plan_text("dry run: nothing scored or written", STEPS,
                        yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
@@ -78,14 +77,14 @@ def score_lists(config: Config, as_of: str | None, data_dir: str | Path | None =
         champions = load_models(source, config, fallback=config.scoring.fallback_to_rules)
         notes.append(", ".join(m.version for m in champions.all()))
     with steps.step("score") as notes:
-        result = score(tables, T, champions, config, progress=progress)
+        result = score(tables, ctx, champions, config, progress=progress)
         run.result = result
         notes.append(f"{result.summary['customers_scored']:,} customers; need list {len(result.need):,} rows, "
                      f"recall list {len(result.recall):,} rows")
         notes += format_summary(result.summary).splitlines()
     with steps.step("export") as notes:
         # files and database as one run: the files are swapped in only with the commit
-        run.files, written = export_lists(result.need, result.recall, result.summary, out, as_of=T.date(), url=url,
+        run.files, written = export_lists(result.need, result.recall, result.summary, out, as_of=ctx.date, url=url,
                                           drift=result.drift, lock_wait_s=config.export.lock_wait_seconds)
         notes.append(f"{out}/: need_list, recall_list (.csv UTF-8 with BOM, .parquet), summary.json, drift.csv, "
                      "score_distribution.png")
@@ -94,9 +93,16 @@ def score_lists(config: Config, as_of: str | None, data_dir: str | Path | None =
                          + (f"; over {config.scoring.drift_warn_psi}: {', '.join(d['over_warn'])}" if d["over_warn"] else ""))
         if url:
             run.files["database"] = f"{mask(url)} crm_customer_scores"
-            notes.append(f"{mask(url)}: crm_customer_scores, {sum(written.values()):,} rows replaced for {T.date()} "
+            notes.append(f"{mask(url)}: crm_customer_scores, {sum(written.values()):,} rows replaced for {ctx.date} "
                          "(view crm_customer_tags)")
     return run
+
+
+def as_of_context(config: Config, data_dir: str | Path, as_of: str | None) -> AsOfContext:
+    """T in the business timezone (the config's, else the data directory's ``dataset.yaml``, as
+    the loader resolves it); ``as_of`` None is this morning in that timezone."""
+    tz = resolve_timezone(data_dir, config.data.timezone)
+    return AsOfContext.today(tz) if as_of is None else AsOfContext.of(as_of, tz)
 
 
 def check_as_of(tables, T: pd.Timestamp, max_days: int | None) -> None:

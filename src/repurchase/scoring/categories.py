@@ -3,9 +3,9 @@
 Candidates come from four sources: the same category again once its cycle has run (the customer's
 own cycle, else ``products.cycle_days``, else the population's typical cycle), an upgrade
 (``products.upgrade_sku`` of a sku they bought and have not upgraded to yet), a related category
-(``products.related_categories``) and transitions learned from consecutive orders in the data. A
-bought category that is not yet due is never proposed: the customer has not used it up (the
-presale lesson of domain.md).
+(``products.related_categories``; both read in :mod:`repurchase.scoring.catalogue`) and transitions
+learned from consecutive orders in the data. A bought category that is not yet due is never
+proposed: the customer has not used it up (the presale lesson of domain.md).
 
 P(category c within the horizon) = P(purchase within the horizon) x P(c in the next order), where
 P(c in the next order) mixes the customer's own category shares with the learned transitions from
@@ -17,7 +17,6 @@ Python strings would cost gigabytes.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,8 +24,10 @@ import pandas as pd
 
 from repurchase._arrow import dictionary_codes, index_in
 from repurchase._timeline import DAY_S, epoch_seconds, wall_seconds
-from repurchase.features.categories import category_codes, category_cycles
+from repurchase.features.categories import category_codes
 from repurchase.schema import Tables
+from repurchase.scoring.catalogue import catalogue_links, fill_cycles
+from repurchase.spine import AsOf, AsOfContext
 
 #: transitions between orders are tracked over this many categories (bits of one integer per order)
 TRANSITION_CATEGORIES = 62
@@ -102,23 +103,50 @@ class Pairs:
     popularity: np.ndarray  # (K,) share of all orders before T with the category
 
 
-def pair_state(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp) -> Pairs | None:
+def pair_state(tables: Tables, customer_ids: pd.Series, as_of: AsOf | AsOfContext) -> Pairs | None:
     """:class:`Pairs` for ``customer_ids`` from paid order lines strictly before ``as_of``; None
     when no line has a category."""
+    ctx = AsOfContext.of(as_of, tables.timezone)
     n = len(customer_ids)
     ids = customer_ids.reset_index(drop=True)
-    t = int(epoch_seconds(pd.Series([as_of]))[0])
     paid = tables.paid_orders(["order_id", "customer_id", "order_ts"]).reset_index(drop=True)
     ts_paid = epoch_seconds(paid["order_ts"])
-    lines = _lines(tables, paid, ts_paid, t, max(TRANSITION_CATEGORIES, min(MAX_CATEGORIES, MATRIX_CELLS // max(n, 1))))
+    lines = _lines(tables, paid, ts_paid, ctx.seconds,
+                   max(TRANSITION_CATEGORIES, min(MAX_CATEGORIES, MATRIX_CELLS // max(n, 1))))
     if lines is None:
         return None
     K, cats = len(lines.cats), lines.cats
     KT = min(K, TRANSITION_CATEGORIES)
     cust_paid, _ = dictionary_codes(paid["customer_id"])
     q_paid = index_in(paid["customer_id"], ids)  # position among the listed customers, -1 if not listed
+    o_row, trans, line_from_end, n_orders_all = _order_sequence(lines, cust_paid, ts_paid, KT)
+    popularity = np.bincount(lines.cat, minlength=K) / max(n_orders_all, 1)
 
-    # one row per order: customer, time, bits of its (most bought) categories; sorted by (customer, time)
+    # per listed customer and category
+    q_line = q_paid[lines.order]
+    sel = q_line >= 0
+    key = q_line[sel] * K + lines.cat[sel]
+    # cycles and "days since" on the local wall clock, as the features measure them (whole days
+    # across a daylight saving change)
+    ts_line = wall_seconds(ts_paid, tables.timezone)[lines.order[sel]]
+    cnt, since, cycle, due = _recency(key, ts_line, ctx.wall_seconds, n, cats, tables)
+    q_order = q_paid[o_row]
+    n_orders = np.bincount(q_order[q_order >= 0], minlength=n).astype(float)
+    last_set, from_last, own, recent, p_next = _next_shares(key, line_from_end[sel], n_orders, cnt, trans)
+
+    upgrade, related = catalogue_links(tables, lines.product, q_line, n, cats, cnt > 0)
+    kind = np.where(cnt > 0, 0, 3)
+    kind = np.where(related & (cnt == 0), 2, kind)
+    kind = np.where(upgrade, 1, kind)
+    return Pairs(cats, cnt, since, cycle, due, own, from_last, last_set, p_next, upgrade, related, kind, recent,
+                 n_orders, popularity)
+
+
+def _order_sequence(lines: _Lines, cust_paid: np.ndarray, ts_paid: np.ndarray, KT: int):
+    """The orders behind ``lines`` in (customer, time) order: (their paid-order rows, the learned
+    transitions over the first ``KT`` categories, each line's order counted from its customer's
+    last (0: the last order), the number of orders)."""
+    # one row per order: customer, time, bits of its (most bought) categories
     starts = np.flatnonzero(np.r_[True, lines.order[1:] != lines.order[:-1]])
     one = np.where(lines.cat < KT, np.left_shift(np.uint64(1), np.minimum(lines.cat, KT - 1).astype(np.uint64)), np.uint64(0))
     bits = np.bitwise_or.reduceat(one, starts)
@@ -128,8 +156,6 @@ def pair_state(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp) -> 
     o_row, o_cust, bits = o_row[by], o_cust[by], bits[by]
     same = o_cust[1:] == o_cust[:-1]
     trans = _transitions(bits[:-1][same], bits[1:][same], KT)
-    popularity = np.bincount(lines.cat, minlength=K) / max(len(starts), 1)
-    # each line's order counted from the customer's last (0: the last order)
     from_end = np.zeros(len(o_row), np.int64)
     if len(o_row):
         grp = np.flatnonzero(np.r_[True, ~same])
@@ -138,15 +164,13 @@ def pair_state(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp) -> 
     order_from_end = np.empty(len(starts), np.int64)
     order_from_end[by] = from_end
     line_from_end = np.repeat(order_from_end, np.diff(np.r_[starts, len(lines.order)]))
+    return o_row, trans, line_from_end, len(starts)
 
-    # per listed customer and category: orders, first and last time
-    q_line = q_paid[lines.order]
-    sel = q_line >= 0
-    key = q_line[sel] * K + lines.cat[sel]
-    # cycles and "days since" on the local wall clock, as the features measure them (whole days
-    # across a daylight saving change)
-    ts_line = wall_seconds(ts_paid, tables.timezone)[lines.order[sel]]
-    t_wall = int(wall_seconds(np.array([t]), tables.timezone)[0])
+
+def _recency(key: np.ndarray, ts_line: np.ndarray, t_wall: int, n: int, cats: list[str], tables: Tables):
+    """Per (customer, category) ``key`` (customer x K + category) of each line with its wall-clock
+    second: (orders with it, days since the last, cycle, due ratio), each ``(n, K)``."""
+    K = len(cats)
     cnt = np.bincount(key, minlength=n * K).reshape(n, K).astype(float)
     srt = np.argsort(key, kind="stable")
     key_s, ts_s = key[srt], ts_line[srt]
@@ -160,35 +184,33 @@ def pair_state(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp) -> 
     with np.errstate(invalid="ignore", divide="ignore"):
         own_cycle = np.where(cnt >= 2, (last - first) / DAY_S / (cnt - 1), np.nan)
         since = np.where(cnt > 0, (t_wall - last) / DAY_S, np.nan)
-        cycle = _fill_cycles(own_cycle, cats, tables)
+        cycle = fill_cycles(own_cycle, cats, tables)
         due = np.where(cnt > 0, since / cycle, np.inf)
     due = np.where(np.isnan(due), np.inf, due)
+    return cnt, since, cycle, due
 
-    # the next order's categories: own shares mixed with transitions from the last order
-    q_order = q_paid[o_row]
-    n_orders = np.bincount(q_order[q_order >= 0], minlength=n).astype(float)
-    fe = line_from_end[sel]
-    last_set = np.bincount(key[fe == 0], minlength=n * K).reshape(n, K).astype(float)
+
+def _next_shares(key: np.ndarray, line_from_end: np.ndarray, n_orders: np.ndarray, cnt: np.ndarray,
+                 trans: np.ndarray):
+    """The next order's categories: own shares mixed with the transitions from the last order.
+    Returns (in the last order, from the last, own share, recent share, P(in the next order))."""
+    n, K = cnt.shape
+    KT = trans.shape[0]
+    last_set = np.bincount(key[line_from_end == 0], minlength=n * K).reshape(n, K).astype(float)
     n_last = last_set[:, :KT].sum(axis=1, keepdims=True)
     from_last = np.zeros((n, K))
     with np.errstate(invalid="ignore", divide="ignore"):
         from_last[:, :KT] = np.where(n_last > 0, (last_set[:, :KT] @ trans) / n_last, 0.0)
         own = np.where(n_orders[:, None] > 0, cnt / n_orders[:, None], 0.0)
         # share of the last few orders: habits change, and a whole-history share is slow to see it
-        recent = np.bincount(key[fe < RECENT_ORDERS], minlength=n * K).reshape(n, K) / np.minimum(n_orders, RECENT_ORDERS)[:, None]
+        recent = np.bincount(key[line_from_end < RECENT_ORDERS], minlength=n * K).reshape(n, K) / np.minimum(n_orders, RECENT_ORDERS)[:, None]
     recent = np.nan_to_num(recent)
     w = n_orders / (n_orders + PRIOR_ORDERS)
     p_next = np.clip(w[:, None] * own + (1 - w[:, None]) * from_last, 0, 1)
-
-    upgrade, related = _catalogue_links(tables, lines, q_line, n, cats, cnt > 0)
-    kind = np.where(cnt > 0, 0, 3)
-    kind = np.where(related & (cnt == 0), 2, kind)
-    kind = np.where(upgrade, 1, kind)
-    return Pairs(cats, cnt, since, cycle, due, own, from_last, last_set, p_next, upgrade, related, kind, recent,
-                 n_orders, popularity)
+    return last_set, from_last, own, recent, p_next
 
 
-def due_categories(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp, p_buy: np.ndarray,
+def due_categories(tables: Tables, customer_ids: pd.Series, as_of: AsOf | AsOfContext, p_buy: np.ndarray,
                    *, due_ratio: float = 0.8, k: int = 3, horizon_days: int | None = None,
                    method: str = "learned") -> pd.DataFrame:
     """Up to ``k`` categories per customer with P(buying it within the horizon).
@@ -202,16 +224,17 @@ def due_categories(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp,
     Returns a frame aligned with ``customer_ids``: ``top_categories`` ("rice 0.41 (due) | course
     0.12 (upgrade)", empty when none), ``top_category_1`` .. ``top_category_k`` (names or None).
     """
+    ctx = AsOfContext.of(as_of, tables.timezone)
     n = len(customer_ids)
     out = pd.DataFrame({"top_categories": [""] * n, **{f"top_category_{i + 1}": [None] * n for i in range(k)}})
-    pairs = pair_state(tables, customer_ids, as_of)
+    pairs = pair_state(tables, customer_ids, ctx)
     if pairs is None:
         return out
     cond = None
     if method == "learned" and horizon_days:
         from repurchase.scoring.category_model import fit_category_model
 
-        model = fit_category_model(tables, as_of, horizon_days)
+        model = fit_category_model(tables, ctx, horizon_days)
         if model is not None:
             cond = model.predict_proba(pairs)
     kind = pairs.kind
@@ -220,12 +243,16 @@ def due_categories(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp,
         cond = np.where(allowed, pairs.p_next, 0.0)
     else:  # a bought category that is not due yet but likely again: "regular"
         kind = np.where((kind == 0) & (pairs.due < due_ratio), 4, kind)
-    p_cat = np.asarray(p_buy, float)[:, None] * cond
+    _write_top(out, np.asarray(p_buy, float)[:, None] * cond, kind, np.array(pairs.cats, dtype=object), k)
+    return out
 
+
+def _write_top(out: pd.DataFrame, p_cat: np.ndarray, kind: np.ndarray, names: np.ndarray, k: int) -> None:
+    """Fill ``out``'s ``top_category_i`` and ``top_categories`` from the ``(n, K)`` P(category)."""
+    n = len(out)
     top = np.argsort(-p_cat, axis=1, kind="stable")[:, :k]
     top_p = np.take_along_axis(p_cat, top, axis=1)
     top_kind = np.take_along_axis(kind, top, axis=1)
-    names = np.array(pairs.cats, dtype=object)
     text = np.full(n, "", dtype=object)
     for i in range(top.shape[1]):
         has = top_p[:, i] >= MIN_SHOWN
@@ -240,7 +267,6 @@ def due_categories(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp,
         sep = np.where((text != "") & (part != ""), " | ", "")
         text = text + sep + part
     out["top_categories"] = text
-    return out
 
 
 def _transitions(prev: np.ndarray, nxt: np.ndarray, K: int) -> np.ndarray:
@@ -261,50 +287,3 @@ def _transitions(prev: np.ndarray, nxt: np.ndarray, K: int) -> np.ndarray:
     base = P.T @ w
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(base[:, None] > 0, joint / base[:, None], 0.0)
-
-
-def _fill_cycles(own: np.ndarray, cats: list[str], tables: Tables) -> np.ndarray:
-    """Own cycle, else the catalogue's (median ``cycle_days`` of the category), else the population's."""
-    cycles = category_cycles(tables.products)
-    catalogue = np.array([cycles.get(c, np.nan) for c in cats], dtype=float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a category nobody bought twice: all-NaN column
-        population = np.nanmedian(own, axis=0) if len(own) else np.full(len(cats), np.nan)
-    fallback = np.where(np.isfinite(catalogue), catalogue, population)
-    return np.where(np.isfinite(own), own, fallback[None, :])
-
-
-def _catalogue_links(tables: Tables, lines: _Lines, q_line: np.ndarray, n: int, cats: list[str], bought: np.ndarray):
-    """Per (customer, category): an upgrade sku not bought yet / a category related to one bought."""
-    K = len(cats)
-    upgrade = np.zeros((n, K), bool)
-    related = np.zeros((n, K), bool)
-    p = tables.products
-    if p is None or "category" not in p.columns or not len(p):
-        return upgrade, related
-    cat_of_product = pd.Index(cats).get_indexer(p["category"].astype(object))
-    if "upgrade_sku" in p.columns:
-        up = index_in(p["upgrade_sku"], p["sku"])  # product row of each product's upgrade
-        sel = (q_line >= 0) & (lines.product >= 0)
-        q, prod = q_line[sel], lines.product[sel]
-        n_p = len(p)
-        owned = np.unique(q * n_p + prod)
-        cand_up = up[prod]
-        has = cand_up >= 0
-        cand = np.unique(q[has] * n_p + cand_up[has])
-        cand = cand[~np.isin(cand, owned)]
-        cq, cprod = cand // n_p, cand % n_p
-        c = cat_of_product[cprod]
-        upgrade[cq[c >= 0], c[c >= 0]] = True
-    if "related_categories" in p.columns:
-        link = np.zeros((K, K), bool)
-        for a, rel in zip(p["category"], p["related_categories"]):
-            if pd.isna(a) or pd.isna(rel) or a not in cats:
-                continue
-            for b in str(rel).split("|"):
-                b = b.strip()
-                if b in cats and b != a:
-                    link[cats.index(a), cats.index(b)] = True
-        if link.any():
-            related = (bought.astype(np.int64) @ link.astype(np.int64)) > 0
-    return upgrade, related

@@ -23,7 +23,7 @@ from repurchase._arrow import index_in
 from repurchase._timeline import epoch_seconds
 from repurchase.features.categories import category_codes
 from repurchase.schema import Tables
-from repurchase.spine import shift_days
+from repurchase.spine import AsOf, AsOfContext
 
 #: pair features, in column order
 PAIR_FEATURES = ["own_share", "log_orders_with_category", "from_last", "p_next", "in_last_order",
@@ -119,7 +119,7 @@ class CategoryModel:
         return np.concatenate([pair_features(pairs), np.tile(code, n)[:, None]], axis=1)
 
 
-def window_categories(tables: Tables, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+def window_categories(tables: Tables, start: AsOfContext, end: AsOfContext) -> pd.Series:
     """Per customer, the set of category names in their paid orders in [start, end)."""
     items = tables.order_items
     if items is None:
@@ -129,7 +129,7 @@ def window_categories(tables: Tables, start: pd.Timestamp, end: pd.Timestamp) ->
         return pd.Series(dtype=object)
     paid = tables.paid_orders(["order_id", "customer_id", "order_ts"]).reset_index(drop=True)
     ts = epoch_seconds(paid["order_ts"])
-    t0, t1 = epoch_seconds(pd.Series([start, end]))
+    t0, t1 = start.seconds, end.seconds
     pos = index_in(items["order_id"], paid["order_id"])
     ok = (pos >= 0) & (code >= 0)
     ok[ok] = (ts[pos[ok]] >= t0) & (ts[pos[ok]] < t1)
@@ -137,14 +137,14 @@ def window_categories(tables: Tables, start: pd.Timestamp, end: pd.Timestamp) ->
     return frame.groupby("c", sort=False)["cat"].agg(set)
 
 
-def _window(tables: Tables, start: pd.Timestamp, end: pd.Timestamp):
+def _window(tables: Tables, start: AsOfContext, end: AsOfContext):
     """(pairs as of ``start``, bought in [start, end)) for the customers who bought in the window
     and had bought before it; None when too few."""
     from repurchase.scoring.categories import pair_state
 
     bought_sets = window_categories(tables, start, end)
     paid = tables.paid_orders(["customer_id", "order_ts"])
-    before = paid["customer_id"][epoch_seconds(paid["order_ts"]) < int(epoch_seconds(pd.Series([start]))[0])]
+    before = paid["customer_id"][epoch_seconds(paid["order_ts"]) < start.seconds]
     ids = pd.Series(sorted(set(bought_sets.index) & set(before.astype(str))), dtype=object)
     if len(ids) < MIN_BUYERS:
         return None
@@ -165,14 +165,14 @@ def _window(tables: Tables, start: pd.Timestamp, end: pd.Timestamp):
     return pairs, bought
 
 
-def fit_category_model(tables: Tables, as_of: pd.Timestamp, horizon_days: int, *, windows: int = WINDOWS,
+def fit_category_model(tables: Tables, as_of: AsOf | AsOfContext, horizon_days: int, *, windows: int = WINDOWS,
                        random_state: int = 0) -> CategoryModel | None:
     """A :class:`CategoryModel` fitted on the last ``windows`` horizons before ``as_of`` (the
     buyers of [as_of - H, as_of) as of as_of - H, then of the horizon before); None when the last
     one has too few buyers (or positive / negative pairs)."""
-    got, end = [], as_of
+    got, end = [], AsOfContext.of(as_of, tables.timezone)
     for _ in range(windows):
-        start = shift_days(end, -int(horizon_days))
+        start = end.earlier(int(horizon_days))
         w = _window(tables, start, end)
         if w is None:
             break

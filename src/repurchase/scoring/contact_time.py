@@ -9,6 +9,7 @@ import pandas as pd
 from repurchase._arrow import index_in
 from repurchase._timeline import epoch_seconds
 from repurchase.schema import Tables, paid_mask
+from repurchase.spine import AsOf, AsOfContext
 
 
 def _peak(counts: np.ndarray) -> np.ndarray:
@@ -16,7 +17,7 @@ def _peak(counts: np.ndarray) -> np.ndarray:
     return counts.argmax(axis=1)
 
 
-def best_contact_hour(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp,
+def best_contact_hour(tables: Tables, customer_ids: pd.Series, as_of: AsOf | AsOfContext,
                       min_touches: int = 3) -> pd.DataFrame:
     """Per customer: ``best_contact_hour`` (0-23, local) and ``contact_hour_source``.
 
@@ -27,7 +28,7 @@ def best_contact_hour(tables: Tables, customer_ids: pd.Series, as_of: pd.Timesta
     """
     ids = customer_ids.reset_index(drop=True)
     n = len(ids)
-    t = int(epoch_seconds(pd.Series([as_of]))[0])
+    t = AsOfContext.of(as_of, tables.timezone).seconds
     # masks and integer codes over whole columns: copying 30M+ id strings to filter them first
     # was the scoring run's memory peak at 1M customers
     orders = tables.orders

@@ -4,12 +4,15 @@ written for a person ("no order for 74 days, usual gap 21 days")."""
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
 
 from repurchase.features.catalog import lookup
+
+if TYPE_CHECKING:
+    from repurchase.config import ScoringConfig
 
 Formatter = Callable[[pd.DataFrame, str], list[str]]
 
@@ -184,3 +187,11 @@ def reasons(model, X: pd.DataFrame, k: int = 3, sep: str = "; ", method: str = "
         parts[rows, slots] = _text(X.iloc[rows], names[j])
     joined = [sep.join(p for p in row if p) for row in parts]
     return pd.Series(joined, index=X.index, name="reasons")
+
+
+def reasons_method(scoring_config: "ScoringConfig", n_rows: int) -> str:
+    """The contributions behind a list's reasons: ``scoring.reasons_method``, where "auto" means
+    exact SHAP up to ``scoring.shap_max_rows`` rows and the faster path attribution above."""
+    if scoring_config.reasons_method != "auto":
+        return scoring_config.reasons_method
+    return "shap" if n_rows <= scoring_config.shap_max_rows else "path"

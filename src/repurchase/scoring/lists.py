@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from repurchase.config import BandThresholds, OfferTier
 from repurchase._timeline import epoch_seconds
 from repurchase.schema import Tables
-from repurchase.spine import shift_days
+from repurchase.spine import AsOf, AsOfContext
 
 LIST_COLUMNS = ["customer_id", "as_of", "list", "rank", "score", "band", "rfm_code", "rfm_segment", "offer", "reasons",
                 "best_contact_hour", "control_group", "model_version"]
@@ -100,7 +102,7 @@ def budget_cut(cost: np.ndarray, control: np.ndarray, *, contacts: int | None = 
     return int(last[-1] + 1) if len(last) else 0
 
 
-def exclusions(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp, contacted_days: int) -> pd.DataFrame:
+def exclusions(tables: Tables, customer_ids: pd.Series, as_of: AsOf | AsOfContext, contacted_days: int) -> pd.DataFrame:
     """Per customer: ``do_not_contact`` (customers table) and ``recently_contacted`` (a real contact,
     not a control hold-out, in the ``contacted_days`` before T)."""
     ids = customer_ids.reset_index(drop=True)
@@ -112,8 +114,8 @@ def exclusions(tables: Tables, customer_ids: pd.Series, as_of: pd.Timestamp, con
     recent = np.zeros(len(ids), bool)
     k = tables.contacts
     if k is not None and contacted_days > 0:
-        t = epoch_seconds(pd.Series([as_of]))[0]
-        since = epoch_seconds(pd.Series([shift_days(as_of, -contacted_days)]))[0]
+        ctx = AsOfContext.of(as_of, tables.timezone)
+        t, since = ctx.seconds, ctx.window_start_seconds(contacted_days)
         ts = epoch_seconds(k["contacted_ts"])
         real = ~k["control_group"].fillna(False).astype(bool).to_numpy() if "control_group" in k.columns else True
         hit = (ts >= since) & (ts < t) & real
@@ -125,3 +127,43 @@ def rank_order(score: np.ndarray, customer_ids: pd.Series) -> np.ndarray:
     """Positions sorted by score, highest first; ties by customer id so reruns give the same order."""
     frame = pd.DataFrame({"s": -np.asarray(score, float), "c": customer_ids.to_numpy()})
     return frame.sort_values(["s", "c"], kind="stable").index.to_numpy()
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Everyone scored at T, as both lists see them.
+
+    Attributes
+    ----------
+    ctx : AsOfContext
+        T.
+    ids : Series
+        Customer ids, in spine order (positions index every per-customer array).
+    base : DataFrame
+        ``customer_id``, ``as_of`` (a date), ``rfm_code``, ``rfm_segment``, ``best_contact_hour``,
+        ``contact_hour_source`` per customer.
+    excl : DataFrame
+        :func:`exclusions` per customer.
+    """
+
+    ctx: AsOfContext
+    ids: pd.Series
+    base: pd.DataFrame
+    excl: pd.DataFrame
+
+    @property
+    def excluded(self) -> np.ndarray:
+        """Not to be contacted by either list: do-not-contact, or contacted recently."""
+        return self.excl["do_not_contact"].to_numpy() | self.excl["recently_contacted"].to_numpy()
+
+
+def list_frame(base: pd.DataFrame, rows: np.ndarray, list_name: str, score: np.ndarray, band: np.ndarray,
+               control: np.ndarray, version: str) -> pd.DataFrame:
+    """The columns every list shares, for ``rows`` (positions in ``base``) in rank order."""
+    b = base.iloc[rows].reset_index(drop=True)
+    return pd.DataFrame({
+        "customer_id": b["customer_id"], "as_of": b["as_of"], "list": list_name,
+        "rank": np.arange(1, len(rows) + 1, dtype=np.int64), "score": np.round(score, 6),
+        "band": band, "rfm_code": b["rfm_code"], "rfm_segment": b["rfm_segment"],
+        "control_group": control, "model_version": version,
+    })

@@ -1,0 +1,125 @@
+"""Prediction: the features at T through the training code path, each champion's probability,
+and the drift of the scored population against each model's training holdout."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from repurchase.config import ScoringConfig
+from repurchase.errors import DataError
+from repurchase.features import build_features, feature_columns
+from repurchase.models.lgbm import check_feature_names
+from repurchase.schema import Tables
+from repurchase.scoring.models import ScoringModel, ScoringModels
+from repurchase.spine import AsOfContext
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Every champion's probabilities at T and the feature frames behind them.
+
+    Attributes
+    ----------
+    features : dict
+        One feature frame per distinct pinned feature config (see :func:`config_key`).
+    probs : dict
+        ``"{task}_{horizon_days}"`` -> P per customer, in spine order.
+    spine : DataFrame
+        The first feature frame built: every model's frame has the same customers in this order.
+    """
+
+    features: dict[str, pd.DataFrame]
+    probs: dict[str, np.ndarray]
+    spine: pd.DataFrame
+
+    def features_of(self, m: ScoringModel) -> pd.DataFrame:
+        return self.features[config_key(m)]
+
+    def p(self, m: ScoringModel) -> np.ndarray:
+        return self.probs[f"{m.task}_{m.horizon_days}"]
+
+
+def config_key(m: ScoringModel) -> str:
+    """Models trained with the same pinned feature config share one feature build."""
+    return json.dumps(m.manifest["features_config"], sort_keys=True)
+
+
+def predict(tables: Tables, ctx: AsOfContext, models: ScoringModels, timings: dict[str, float], *,
+            progress: bool = False) -> Predictions:
+    """Features at T once per distinct (pinned) feature config (usually one build serves every
+    model), then each model's probabilities; the time taken goes to ``timings``."""
+    t0 = time.perf_counter()
+    built: dict[str, pd.DataFrame] = {}
+    probs: dict[str, np.ndarray] = {}
+    for m in models.all():
+        key = config_key(m)
+        if key not in built:
+            built[key] = build_features(tables, [ctx.ts], config=m.feature_config, progress=progress)
+        feats = built[key]
+        first = next(iter(built.values()))
+        if not feats["customer_id"].equals(first["customer_id"]):
+            raise DataError("the models were trained with different spines (features.include_non_buyers); retrain them alike")
+        probs[f"{m.task}_{m.horizon_days}"] = _predict(m, feats)
+    timings["features_and_models"] = time.perf_counter() - t0
+    if not built or len(first) == 0:
+        raise DataError(f"no customer has a paid order before {ctx.date}: nothing to score")
+    return Predictions(built, probs, first)
+
+
+def _predict(m: ScoringModel, feats: pd.DataFrame) -> np.ndarray:
+    if m.rules:
+        return m.model.predict_proba(feats)[:, 1]
+    X = feats[feature_columns(feats)]
+    try:
+        check_feature_names(m.features, X, m.dtypes)
+    except DataError as exc:
+        raise DataError(f"{m.version} ({m.task}, {m.horizon_days} d): {exc} Retrain the model on this data, "
+                        "or score data with the columns it was trained on.") from exc
+    return m.model.predict_proba(X[m.features])[:, 1]
+
+
+def drift(models: ScoringModels, preds: Predictions, active: np.ndarray, sc: ScoringConfig) -> dict[str, pd.DataFrame]:
+    """PSI per feature and of the score against each model's training holdout (warned above
+    ``scoring.drift_warn_psi``)."""
+    from repurchase.models.drift import drift_table
+
+    out = {}
+    everyone = np.ones(len(preds.spine), dtype=bool)
+    for m, rows in ((models.need, everyone), (models.churn, active)):  # churn was trained on active customers
+        if m.rules or "reference" not in m.manifest:
+            continue
+        out[m.task] = drift_table(m.manifest["reference"], preds.features_of(m).loc[rows, m.features], preds.p(m)[rows])
+    for task, d in out.items():
+        high = d.loc[d["psi"] > sc.drift_warn_psi]
+        if len(high):
+            log.warning("%s: %d columns drifted (PSI > %s) since training: %s", task, len(high), sc.drift_warn_psi,
+                        ", ".join(f"{c} {v:.2f}" for c, v in zip(high["column"][:5], high["psi"][:5])))
+    return out
+
+
+def drift_summary(d: pd.DataFrame, sc: ScoringConfig) -> dict:
+    """The largest PSI of one model's drift table and the columns over the warning level."""
+    if d.empty:
+        return {"max_psi": None, "worst": None, "over_warn": []}
+    top = d.iloc[0]
+    return {"max_psi": float(top["psi"]), "worst": f"{top['column']} PSI {top['psi']:.3f}",
+            "over_warn": d.loc[d["psi"] > sc.drift_warn_psi, "column"].tolist()}
+
+
+def refuse_drift(summary: dict, sc: ScoringConfig) -> None:
+    """Raise when a model's largest PSI is over ``scoring.drift_max_psi``: nothing is exported."""
+    too_far = {t: s["max_psi"] for t, s in summary["drift"].items()
+               if sc.drift_max_psi is not None and s["max_psi"] is not None and s["max_psi"] > sc.drift_max_psi}
+    if too_far:
+        raise DataError(f"drift above scoring.drift_max_psi = {sc.drift_max_psi}: "
+                        + "; ".join(f"{t}: {summary['drift'][t]['worst']}" for t in too_far)
+                        + ". The population no longer looks like the one the models were trained on; nothing was "
+                          "exported. Retrain, or raise the threshold if the change is expected.")
