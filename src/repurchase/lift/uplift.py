@@ -13,11 +13,10 @@ from repurchase.errors import DataError
 from repurchase.features import build_features, feature_columns
 from repurchase.labels import data_end, next_purchase_labels
 from repurchase.models.bundle import save_bundle
-from repurchase.models.uplift import TwoModelUplift, qini_coefficient
+from repurchase.models.uplift import BUNDLE, TwoModelUplift, qini_coefficient
 from repurchase.schema import Tables
 from repurchase.spine import as_of_timestamp, shift_days
 
-BUNDLE = "uplift_recall"
 
 
 def campaign_rows(tables: Tables, lists: pd.DataFrame, window_days: int, feature_config: FeatureConfig,

@@ -1,8 +1,8 @@
 """Training for production: fit at the latest holdout date, compare with the baselines and the
 current champion on the same rows, track in MLflow, promote by the gate, write a bundle.
 
-The plan (which models, which dates) is :mod:`repurchase.models.plan`, the gate
-:mod:`repurchase.models.gate`; their names are re-exported here for the CLI and scoring."""
+The plan (which models, which dates, which names) is :mod:`repurchase.models.plan`, the gate
+:mod:`repurchase.models.gate`."""
 
 from __future__ import annotations
 
@@ -20,9 +20,8 @@ from repurchase.features import feature_columns, pin_feature_config
 from repurchase.models.backtest import Task, backtest
 from repurchase.models.bundle import load_bundle, save_bundle
 from repurchase.models.candidates import best_candidate, shippable_baselines
-from repurchase.models.gate import _champion_auc, _gate, feature_set_difference
-from repurchase.models.plan import (REGISTERED_SUFFIX, TrainJob, blend_with, bundle_name, latest_holdout, main_horizon,
-                                    model_for, plan_training, registered_name, training_jobs)
+from repurchase.models.gate import _champion_auc, _gate
+from repurchase.models.plan import bundle_name, latest_holdout, model_for, registered_name
 from repurchase.models.report import write_backtest_report
 from repurchase.schema import Tables
 from repurchase.spine import AsOf, as_of_timestamp
@@ -189,6 +188,4 @@ def describe(r: TrainResult) -> str:
     return f"{r.task} ({r.horizon_days} d, holdout {r.holdout}): {where}, {status}: {r.reason}. Bundle: {r.bundle}"
 
 
-__all__ = ["REGISTERED_SUFFIX", "TrainJob", "TrainResult", "plan_training", "training_jobs", "bundle_name", "blend_with",
-           "describe", "feature_set_difference", "fingerprint", "latest_holdout", "main_horizon", "model_for",
-           "registered_name", "train"]
+__all__ = ["TrainResult", "describe", "fingerprint", "train"]

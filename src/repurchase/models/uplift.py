@@ -14,6 +14,10 @@ from sklearn.base import BaseEstimator
 from repurchase.errors import DataError
 
 
+#: the bundle folder of the recall list's uplift model (trained by lift, read by scoring)
+BUNDLE = "uplift_recall"
+
+
 class TwoModelUplift(BaseEstimator):
     """Two LightGBM classifiers, on treated and on control rows; uplift = p_treated - p_control.
 

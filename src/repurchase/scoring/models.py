@@ -12,7 +12,8 @@ from repurchase.config import Config, FeatureConfig
 from repurchase.errors import MissingModelError, RepurchaseError
 from repurchase.models.bundle import MANIFEST_FILE, load_bundle
 from repurchase.models.candidates import labelled
-from repurchase.models.train import bundle_name, feature_set_difference, main_horizon, registered_name
+from repurchase.models.gate import feature_set_difference
+from repurchase.models.plan import bundle_name, main_horizon, registered_name
 
 log = logging.getLogger(__name__)
 

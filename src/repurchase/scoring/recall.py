@@ -166,7 +166,7 @@ def _summary(recall: pd.DataFrame, aud: Audience, v: _Value, r: _Ranked, sc: Sco
 def _uplift(config: Config, feats: pd.DataFrame, p_churn: np.ndarray) -> np.ndarray:
     """The two-model uplift of contacting each customer (bundle from `repurchase train-uplift`)."""
     from repurchase.errors import MissingModelError
-    from repurchase.lift.uplift import BUNDLE
+    from repurchase.models.uplift import BUNDLE
     from repurchase.models.bundle import MANIFEST_FILE, load_bundle
 
     path = config.models.dir / BUNDLE
