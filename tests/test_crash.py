@@ -107,6 +107,7 @@ def test_same_inputs_give_byte_identical_lists(synthetic_dir, bundles_dir, score
         {k: v for k, v in b.items() if k.endswith((".csv", ".parquet", ".json"))}
 
 
+@pytest.mark.slow  # 100 s: retrains the synthetic shop twice (opt-in: make test-slow)
 def test_retrain_killed_leaves_bundles_and_aliases(synthetic_dir, tmp_path):
     mlflow = pytest.importorskip("mlflow")
     env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}

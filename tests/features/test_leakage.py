@@ -57,7 +57,7 @@ def _append(tables: Tables, orders, items, events) -> Tables:
     return Tables(orders=o, order_items=i, events=e, customers=tables.customers, timezone=tz)
 
 
-@settings(max_examples=int(os.environ.get("REPURCHASE_HYPOTHESIS_EXAMPLES", 80)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("REPURCHASE_HYPOTHESIS_EXAMPLES", 40)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), tables=retailers(), day=st.integers(1, 420))
 def test_rows_at_or_after_T_change_nothing(data, tables, day):
     T = (pd.Timestamp("2024-01-01") + pd.Timedelta(days=day)).tz_localize(tables.timezone)
@@ -83,7 +83,7 @@ def test_order_exactly_at_T_is_not_counted_but_one_second_before_is():
     assert np.isclose(f["days_since_last_order"].iloc[0], 1 / 86_400)
 
 
-@settings(max_examples=int(os.environ.get("REPURCHASE_HYPOTHESIS_EXAMPLES", 80)) // 4, deadline=None,
+@settings(max_examples=int(os.environ.get("REPURCHASE_HYPOTHESIS_EXAMPLES", 40)) // 4, deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), tables=retailers(max_customers=8, with_events=False), day=st.integers(60, 420))
 def test_bgnbd_features_ignore_rows_at_or_after_T(data, tables, day):

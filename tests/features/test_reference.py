@@ -24,7 +24,7 @@ from tests.oracles import (
 )
 
 F64 = FeatureConfig(dtype="float64")
-SETTINGS = settings(max_examples=int(os.environ.get("REPURCHASE_HYPOTHESIS_EXAMPLES", 60)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=int(os.environ.get("REPURCHASE_HYPOTHESIS_EXAMPLES", 30)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 RFM_COLUMNS = ["orders_count", "spend_total", "days_since_last_order", "days_since_first_order", "avg_order_value",
                "max_order_value", "preferred_weekday", "preferred_hour", "gap_mean_days", "gap_median_last10_days",
