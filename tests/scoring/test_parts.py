@@ -129,3 +129,12 @@ def test_due_category_days_are_wall_clock_days_across_daylight_saving():
     got = due_categories(Tables(orders=orders, order_items=items, timezone=tz), pd.Series(["c1"]), t,
                          np.array([0.9]), due_ratio=0.8, k=1)
     assert got.loc[0, "top_category_1"] == "rice"
+
+
+def test_btyd_reasons_are_words_with_their_window():
+    X = pd.DataFrame({"bgnbd_p_buy_30d": [0.92, 0.1], "bgnbd_p_alive": [0.9, 0.2], "btyd_recency_days": [40.0, 3.0]})
+    assert _text(X, "bgnbd_p_buy_30d") == ["by their buying rhythm, likely to buy within 30 days",
+                                          "by their buying rhythm, unlikely to buy within 30 days"]
+    assert _text(X, "bgnbd_p_alive") == ["still buying at their usual rhythm", "has gone quiet for their usual rhythm"]
+    for name in X.columns:  # no placeholder and no model name left in any reason
+        assert not any("{" in t or "BG/NBD" in t for t in _text(X, name))

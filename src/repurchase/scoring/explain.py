@@ -76,6 +76,13 @@ def _text(X: pd.DataFrame, name: str) -> list[str]:
         text, missing = _TEMPLATES[name]
         return [text.format(x=x, n=_n(x), pct=f"{100 * x:.0f}%") if np.isfinite(x) else (missing or f"{name}: none")
                 for x in v]
+    if name.startswith("bgnbd_p_buy_") and m is not None:  # words, not the internal model's probability
+        w = m.group("w")
+        return [f"by their buying rhythm, likely to buy within {w} days" if x >= 0.5
+                else f"by their buying rhythm, unlikely to buy within {w} days" for x in np.nan_to_num(v)]
+    if name == "bgnbd_p_alive":
+        return ["still buying at their usual rhythm" if x >= 0.5 else "has gone quiet for their usual rhythm"
+                for x in np.nan_to_num(v)]
     if name == "in_group":
         return ["in a community group" if x >= 1 else "not in a community group" for x in v]
     if m is not None:
@@ -90,6 +97,8 @@ def _text(X: pd.DataFrame, name: str) -> list[str]:
             return [f"{_n(x)} {base.replace('_', ' ')} in the last {w} days" for x in v]
     entry = lookup(name)
     meaning = entry.meaning.split(",")[0].split("(")[0].strip() if entry is not None else name
+    if m is not None:  # a catalog pattern's window, e.g. "{w} days", filled from the column's name
+        meaning = meaning.replace("{w}", m.group("w"))
     return [f"{meaning}: {x:.3g}" if np.isfinite(x) else f"{meaning}: none" for x in v]
 
 
