@@ -1,4 +1,4 @@
-"""A shop that started its CRM this season: the synthetic retailer (1,500 customers, seed
+"""A shop that started its CRM this season: the synthetic retailer (1,500 customers, 540 days, seed
 20261122) cut to its last 120 days, orders only, then `repurchase retrain --no-mlflow` and
 `repurchase score` with the defaults. Prints the plan (weekly dates, shortened horizons), which
 model or shipped baseline became champion, and the list sizes.
@@ -19,7 +19,7 @@ from repurchase.synthetic import SyntheticSpec, write_synthetic
 
 def main(out: Path) -> None:
     shutil.rmtree(out, ignore_errors=True)
-    write_synthetic(out / "full", SyntheticSpec(customers=1500, seed=20261122))
+    write_synthetic(out / "full", SyntheticSpec(customers=1500, days=540, seed=20261122))
     tables, _ = load_tables(out / "full")
     o = tables.orders
     end = o["order_ts"].max()
