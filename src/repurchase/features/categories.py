@@ -63,6 +63,26 @@ def category_lines(ctx: FeatureContext) -> pd.DataFrame | None:
     return result
 
 
+def paid_category_lines(tables) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """One row per paid order line with a category (``customer_id``, epoch second ``ts``, row
+    ``order`` of the paid orders, category code ``cat``) and the category names; None without a
+    category source. For the need list's measures and its category model, which read windows of
+    lines by date rather than one as-of context."""
+    items = tables.order_items
+    if items is None:
+        return None
+    code, names = category_codes(items, tables.products)
+    if code is None:
+        return None
+    paid = tables.paid_orders(["order_id", "customer_id", "order_ts"]).reset_index(drop=True)
+    pos = index_in(items["order_id"], paid["order_id"])
+    ok = (pos >= 0) & (code >= 0)
+    lines = pd.DataFrame({"customer_id": paid["customer_id"].to_numpy()[pos[ok]],
+                          "ts": epoch_seconds(paid["order_ts"])[pos[ok]],
+                          "order": pos[ok], "cat": code[ok]})
+    return lines, names
+
+
 def category_codes(items: pd.DataFrame, products: pd.DataFrame | None) -> tuple[np.ndarray | None, np.ndarray]:
     """Per order line, the code of its category (``order_items.category``, else the category of
     its sku in ``products``; -1 when neither) and the category names; (None, []) without a source.

@@ -23,7 +23,7 @@ DEFAULT_SCORER = "lightgbm"
 def shippable_baselines(fitted: dict, X: pd.DataFrame, y: np.ndarray, task: str, horizon_days: int) -> dict[str, tuple]:
     """``{name: (scorer, holdout AUC, holdout p)}`` for the baselines that can be shipped."""
     out = {}
-    cands = {k: v for k, v in fitted.items() if k == "rfm_logistic"}
+    cands = {"rfm_logistic": fitted["rfm_logistic"]} if "rfm_logistic" in fitted else {}
     column = f"bgnbd_p_buy_{horizon_days}d"
     if column in X.columns and X[column].notna().any():
         cands["bgnbd"] = FeatureScore(column, flip=task == "churn").fit(X, y)

@@ -103,12 +103,19 @@ def train(
     lgb_auc = float(result.metrics.set_index("model").loc["lightgbm", "auc"])
     ship = shippable_baselines(result.baselines.get(key, {}), X_hold, y_hold, task, horizon_days)
 
-    def shipped_manifest(scorer: str) -> dict:
-        _, auc, p = ship[scorer]
-        return {**manifest, "scorer": scorer, "calibration": "none", "blend": None, "trees": 0,
-                "reference": reference(X_hold, p), "lightgbm_auc": lgb_auc, "scorer_auc": auc}
+    def decide(champ_auc: float | None, champ_note: str) -> tuple[bool, str, str | None, dict]:
+        """The gate's verdict, and the baseline shipped instead (None) with its bundle manifest."""
+        promoted, reason = _gate(result.metrics, config, champ_auc, champ_note)
+        shipped = None if promoted else best_candidate(lgb_auc, ship, champ_auc, config.models.min_auc_gain_vs_champion)
+        if not shipped:
+            return promoted, reason, None, {}
+        _, auc, p = ship[shipped]
+        return promoted, reason, shipped, {
+            **manifest, "scorer": shipped, "calibration": "none", "blend": None, "trees": 0,
+            "reference": reference(X_hold, p), "lightgbm_auc": lgb_auc, "scorer_auc": auc,
+            "promotion": _ship_reason(shipped, auc, lgb_auc, champ_auc)}
 
-    tracked, shipped = None, None
+    tracked = None
     if track:
         from repurchase import tracking
 
@@ -131,9 +138,7 @@ def train(
                      **{f"baseline_{r.model}_auc": r.auc for r in result.metrics.itertuples() if r.model != "lightgbm"},
                      "best_iteration": model.best_iteration_},
             manifest=manifest, **common)
-        promoted, reason = _gate(result.metrics, config, champ_auc, champ_note)
-        if not promoted:
-            shipped = best_candidate(lgb_auc, ship, champ_auc, config.models.min_auc_gain_vs_champion)
+        promoted, reason, shipped, shipped_manifest = decide(champ_auc, champ_note)
         if promoted:
             tracking.set_champion(name, tracked.version, reason)
         else:
@@ -141,16 +146,14 @@ def train(
         manifest.update({"mlflow_run_id": tracked.run_id, "registered_model": name, "version": tracked.version})
         if shipped:
             scorer, auc = ship[shipped][0], ship[shipped][1]
-            m2 = shipped_manifest(shipped)
+            logged = {k: v for k, v in shipped_manifest.items() if k != "promotion"}  # as the LightGBM run's
             base_run = tracking.log_training(
                 run_name=f"{task}-{horizon_days}d-{key}-{shipped}", model=scorer,
                 params={**scorer.get_params(), **run_params, "scorer": shipped},
-                metrics={"holdout_auc": auc, "lightgbm_auc": lgb_auc}, manifest=m2, **common)
-            ship_reason = _ship_reason(shipped, auc, lgb_auc, champ_auc)
-            tracking.set_champion(name, base_run.version, ship_reason)
-            m2.update({"mlflow_run_id": base_run.run_id, "registered_model": name, "version": base_run.version,
-                       "promotion": ship_reason})
-            save_bundle(scorer, m2, bundle_dir)
+                metrics={"holdout_auc": auc, "lightgbm_auc": lgb_auc}, manifest=logged, **common)
+            tracking.set_champion(name, base_run.version, shipped_manifest["promotion"])
+            shipped_manifest.update({"mlflow_run_id": base_run.run_id, "registered_model": name,
+                                     "version": base_run.version})
     else:
         champ_auc, champ_note = None, ""
         if (bundle_dir / "manifest.json").is_file():
@@ -159,17 +162,14 @@ def train(
                 champ_auc, champ_note = _champion_auc(champ, f"bundle {bundle_dir}", X_hold, y_hold)
             except RepurchaseError as exc:
                 log.warning("ignoring the local champion bundle: %s", exc)
-        promoted, reason = _gate(result.metrics, config, champ_auc, champ_note)
-        if not promoted:
-            shipped = best_candidate(lgb_auc, ship, champ_auc, config.models.min_auc_gain_vs_champion)
-            if shipped:
-                ship_reason = _ship_reason(shipped, ship[shipped][1], lgb_auc, champ_auc)
-                save_bundle(ship[shipped][0], {**shipped_manifest(shipped), "promotion": ship_reason}, bundle_dir)
+        promoted, reason, shipped, shipped_manifest = decide(champ_auc, champ_note)
+    if shipped:
+        save_bundle(ship[shipped][0], shipped_manifest, bundle_dir)
     manifest["promotion"] = reason
     target = bundle_dir if promoted else bundle_dir.with_name(bundle_dir.name + ".challenger")
     save_bundle(model, manifest, target)
     if shipped:
-        reason = f"{reason}. {_ship_reason(shipped, ship[shipped][1], lgb_auc, champ_auc)}"
+        reason = f"{reason}. {shipped_manifest['promotion']}"
     return TrainResult(task, horizon_days, key, result.metrics, promoted, reason, target, name,
                        tracked.version if tracked else None, tracked.run_id if tracked else None, champ_auc, files,
                        shipped)

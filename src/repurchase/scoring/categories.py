@@ -4,12 +4,16 @@ Candidates come from four sources: the same category again once its cycle has ru
 own cycle, else ``products.cycle_days``, else the population's typical cycle), an upgrade
 (``products.upgrade_sku`` of a sku they bought and have not upgraded to yet), a related category
 (``products.related_categories``; both read in :mod:`repurchase.scoring.catalogue`) and transitions
-learned from consecutive orders in the data. A bought category that is not yet due is never
-proposed: the customer has not used it up (the presale lesson of domain.md).
+learned from consecutive orders in the data.
 
-P(category c within the horizon) = P(purchase within the horizon) x P(c in the next order), where
-P(c in the next order) mixes the customer's own category shares with the learned transitions from
-their last order's categories, weighted by how many orders the customer has.
+P(category c within the horizon) = P(purchase within the horizon) x P(c | a purchase). By default
+the second factor is learned per shop at every scoring date
+(:mod:`repurchase.scoring.category_model`), so a category bought before but not yet due is shown
+(``regular``) only where customers like this one do re-buy it that soon. With the rules (too few
+buyers to learn from, or ``scoring.need.category_method: rules``) a bought category that is not yet
+due is never proposed, the customer has not used it up (the presale lesson of domain.md), and
+P(c | a purchase) is P(c in the next order): the customer's own category shares mixed with the
+learned transitions from their last order's categories, weighted by how many orders they have.
 
 Everything runs on integer codes (Arrow dictionary encoding): at 1M customers and 18M order lines
 Python strings would cost gigabytes.

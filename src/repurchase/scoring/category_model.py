@@ -7,7 +7,8 @@ T, how a category's own share, recency, cycle, transitions and popularity turn i
 
 - the training rows are the (customer, category) pairs of the customers who bought in
   [T - H, T), with their state as of T - H (:func:`repurchase.scoring.categories.pair_state`, data
-  strictly before T - H), labelled 1 when the category was in those purchases;
+  strictly before T - H), labelled 1 when the category was in those purchases; likewise for the
+  :data:`WINDOWS` - 1 horizons before that;
 - the model (a small LightGBM) then scores every listed customer's pairs as of T.
 
 Everything read is before T: the labels end where the scoring date starts. With too few buyers the
@@ -19,9 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from repurchase._arrow import index_in
 from repurchase._timeline import epoch_seconds
-from repurchase.features.categories import category_codes
+from repurchase.features.categories import paid_category_lines
 from repurchase.schema import Tables
 from repurchase.spine import AsOf, AsOfContext
 
@@ -29,7 +29,8 @@ from repurchase.spine import AsOf, AsOfContext
 PAIR_FEATURES = ["own_share", "log_orders_with_category", "from_last", "p_next", "in_last_order",
                  "days_since_category", "category_due_ratio", "category_cycle_days", "log_orders",
                  "days_since_last_order", "category_popularity", "is_upgrade", "is_related", "recent_share"]
-#: fewer buyers, or fewer positive / negative pairs, than this: keep the rule
+#: fewer buyers, or positive pairs, than this in the last window: keep the rule; fewer negative
+#: pairs (every buyer bought every category, e.g. a one-category shop): the observed share
 MIN_BUYERS = 50
 MIN_PAIRS_EACH = 50
 #: training windows: the last this many horizons before T
@@ -119,32 +120,22 @@ class CategoryModel:
         return np.concatenate([pair_features(pairs), np.tile(code, n)[:, None]], axis=1)
 
 
-def window_categories(tables: Tables, start: AsOfContext, end: AsOfContext) -> pd.Series:
-    """Per customer, the set of category names in their paid orders in [start, end)."""
-    items = tables.order_items
-    if items is None:
-        return pd.Series(dtype=object)
-    code, names = category_codes(items, tables.products)
-    if code is None:
-        return pd.Series(dtype=object)
-    paid = tables.paid_orders(["order_id", "customer_id", "order_ts"]).reset_index(drop=True)
-    ts = epoch_seconds(paid["order_ts"])
-    t0, t1 = start.seconds, end.seconds
-    pos = index_in(items["order_id"], paid["order_id"])
-    ok = (pos >= 0) & (code >= 0)
-    ok[ok] = (ts[pos[ok]] >= t0) & (ts[pos[ok]] < t1)
-    frame = pd.DataFrame({"c": paid["customer_id"].to_numpy()[pos[ok]], "cat": np.asarray(names, object)[code[ok]]})
+def window_categories(lines: pd.DataFrame, names: np.ndarray, start: AsOfContext, end: AsOfContext) -> pd.Series:
+    """Per customer, the set of category names in their paid orders in [start, end), from
+    :func:`~repurchase.features.categories.paid_category_lines`."""
+    w = lines[(lines["ts"] >= start.seconds) & (lines["ts"] < end.seconds)]
+    frame = pd.DataFrame({"c": w["customer_id"].to_numpy(), "cat": np.asarray(names, object)[w["cat"].to_numpy()]})
     return frame.groupby("c", sort=False)["cat"].agg(set)
 
 
-def _window(tables: Tables, start: AsOfContext, end: AsOfContext):
+def _window(tables: Tables, lines: pd.DataFrame, names: np.ndarray, paid: pd.DataFrame,
+            start: AsOfContext, end: AsOfContext):
     """(pairs as of ``start``, bought in [start, end)) for the customers who bought in the window
     and had bought before it; None when too few."""
     from repurchase.scoring.categories import pair_state
 
-    bought_sets = window_categories(tables, start, end)
-    paid = tables.paid_orders(["customer_id", "order_ts"])
-    before = paid["customer_id"][epoch_seconds(paid["order_ts"]) < start.seconds]
+    bought_sets = window_categories(lines, names, start, end)
+    before = paid["customer_id"][paid["ts"] < start.seconds]
     ids = pd.Series(sorted(set(bought_sets.index) & set(before.astype(str))), dtype=object)
     if len(ids) < MIN_BUYERS:
         return None
@@ -170,10 +161,16 @@ def fit_category_model(tables: Tables, as_of: AsOf | AsOfContext, horizon_days: 
     """A :class:`CategoryModel` fitted on the last ``windows`` horizons before ``as_of`` (the
     buyers of [as_of - H, as_of) as of as_of - H, then of the horizon before); None when the last
     one has too few buyers (or positive / negative pairs)."""
+    got = paid_category_lines(tables)
+    if got is None:
+        return None
+    lines, names = got
+    paid = tables.paid_orders(["customer_id", "order_ts"])
+    paid = pd.DataFrame({"customer_id": paid["customer_id"].to_numpy(), "ts": epoch_seconds(paid["order_ts"])})
     got, end = [], AsOfContext.of(as_of, tables.timezone)
     for _ in range(windows):
         start = end.earlier(int(horizon_days))
-        w = _window(tables, start, end)
+        w = _window(tables, lines, names, paid, start, end)
         if w is None:
             break
         got.append(w)

@@ -21,32 +21,14 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from repurchase._arrow import index_in
 from repurchase._timeline import DAY_S, epoch_seconds
-from repurchase.features.categories import category_codes
+from repurchase.features.categories import paid_category_lines
 from repurchase.schema import Tables
 from repurchase.scoring.categories import due_categories
 from repurchase.scoring.timing import expected_purchase_days
 from repurchase.spine import shift_days
 
 NEED_METRIC_COLUMNS = ["as_of", "metric", "method", "value", "n"]
-
-
-def _category_lines(tables: Tables) -> tuple[pd.DataFrame, np.ndarray] | None:
-    """One row per (paid order line with a category): customer, epoch second, category code."""
-    items = tables.order_items
-    if items is None:
-        return None
-    code, names = category_codes(items, tables.products)
-    if code is None:
-        return None
-    paid = tables.paid_orders(["order_id", "customer_id", "order_ts"]).reset_index(drop=True)
-    pos = index_in(items["order_id"], paid["order_id"])
-    ok = (pos >= 0) & (code >= 0)
-    lines = pd.DataFrame({"customer_id": paid["customer_id"].to_numpy()[pos[ok]],
-                          "ts": epoch_seconds(paid["order_ts"])[pos[ok]],
-                          "order": pos[ok], "cat": code[ok]})
-    return lines, names
 
 
 def top_k_own(before: pd.DataFrame, ids: pd.Series, k: int) -> list[list[int]]:
@@ -113,7 +95,7 @@ def need_list_metrics(tables: Tables, feats: pd.DataFrame, p_buy: np.ndarray, y:
         rows.append({"as_of": key, "metric": "date_mae_days", "method": method,
                      "value": float(np.mean(np.abs(guess[ok] - actual_day[ok]))) if ok.any() else np.nan, "n": int(ok.sum())})
 
-    got = _category_lines(tables)
+    got = paid_category_lines(tables)
     if got is not None:
         lines, names = got
         before = lines[lines["ts"] < t]
