@@ -136,5 +136,10 @@ def test_btyd_reasons_are_words_with_their_window():
     assert _text(X, "bgnbd_p_buy_30d") == ["by their buying rhythm, likely to buy within 30 days",
                                           "by their buying rhythm, unlikely to buy within 30 days"]
     assert _text(X, "bgnbd_p_alive") == ["still buying at their usual rhythm", "has gone quiet for their usual rhythm"]
-    for name in X.columns:  # no placeholder and no model name left in any reason
-        assert not any("{" in t or "BG/NBD" in t for t in _text(X, name))
+    from repurchase.features.catalog import CATALOG
+
+    # every feature of the group, by the catalog: no placeholder and no model name in any reason
+    names = [spec.name.replace("{w}", "30") for spec in CATALOG if spec.group == "btyd"]
+    Y = pd.DataFrame({n: [0.7, 3.0] for n in names})
+    for name in names:
+        assert not any("{" in t or "BG/NBD" in t or "BTYD" in t for t in _text(Y, name)), name

@@ -56,6 +56,11 @@ _TEMPLATES = {
     "coupons_open": ("{n} unused coupons", None),
     "days_to_coupon_expiry": ("a coupon expires in {n} days", "no open coupon"),
     "discount_order_share": ("{pct} of orders used a discount", None),
+    # the btyd group in words: the customer's rhythm, never the internal model's name
+    "bgnbd_expected_purchases_90d": ("about {x:.1f} purchases expected in 90 days at their rhythm", None),
+    "btyd_repeat_days": ("bought on {n} more days after the first", None),
+    "btyd_recency_days": ("{n} days between their first and last purchase", None),
+    "btyd_age_days": ("first bought {n} days ago", None),
 }
 
 _WINDOW = re.compile(r"^(?P<base>.+)_(?P<w>\d+)d$")
