@@ -7,7 +7,6 @@ report. Wiring only: each step is a package function and a CLI subcommand.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ import pandas as pd
 
 from repurchase import SyntheticSpec, load_config, load_tables, metrics_report, write_synthetic
 from repurchase.cli import guarded
+from repurchase.cli._logs import setup_logging
 from repurchase.lift.campaign import simulate_campaign
 from repurchase.data.io import write_parquet, write_tables
 from repurchase.lift import measure_lift, read_lists, track_lift, write_lift_report
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="demo")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
+    setup_logging()  # warnings only: the demo prints its own lines
     t0 = time.perf_counter()
     where: dict[str, Path | str] = {}
     code = guarded(lambda: where.update(run(args.out, args.profile)), debug=args.debug)

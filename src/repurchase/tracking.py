@@ -8,6 +8,7 @@ only the config's public fields and the data fingerprint are logged.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
@@ -126,13 +127,25 @@ def log_training(
             mlflow.log_artifact(str(path), artifact_path=name)
         example = X_example.head(5)
         signature = mlflow.models.infer_signature(example, model.predict_proba(example))
-        info = mlflow.sklearn.log_model(
-            model, name="model", signature=signature, input_example=example,
-            pip_requirements=pip_requirements(), pyfunc_predict_fn="predict_proba",
-            registered_model_name=registered_name, skops_trusted_types=SKOPS_TRUSTED,
-        )
+        with _stderr_to_log():  # "Successfully registered model ..." is printed, not logged
+            info = mlflow.sklearn.log_model(
+                model, name="model", signature=signature, input_example=example,
+                pip_requirements=pip_requirements(), pyfunc_predict_fn="predict_proba",
+                registered_model_name=registered_name, skops_trusted_types=SKOPS_TRUSTED,
+            )
         version = str(info.registered_model_version)
     return TrackedModel(run.info.run_id, experiment, registered_name, version)
+
+
+@contextlib.contextmanager
+def _stderr_to_log() -> Iterator[None]:
+    """MLflow's registry prints its notices to stderr; they go to this module's INFO log instead."""
+    buf = io.StringIO()
+    with contextlib.redirect_stderr(buf):
+        yield
+    for line in buf.getvalue().splitlines():
+        if line.strip():
+            log.info("mlflow: %s", line.strip())
 
 
 @contextlib.contextmanager

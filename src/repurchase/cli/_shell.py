@@ -5,24 +5,15 @@ from __future__ import annotations
 import dataclasses
 import errno
 import functools
-import logging
 import sys
 from typing import Any, Callable, Mapping
 
 import click
 
 from repurchase import __version__
+from repurchase.cli._logs import flush_repeats, setup_logging
 from repurchase.config import Config, load_config
 from repurchase.errors import RepurchaseError
-
-log = logging.getLogger("repurchase")
-
-
-def _setup_logging(verbose: int, quiet: bool) -> None:
-    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("matplotlib", "PIL"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,11 +58,12 @@ def given(section: str, **flags: Any) -> dict | None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="repurchase")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks on errors.")
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug logs).")
-@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.option("-v", "--verbose", count=True,
+              help="Log lines too: -v every INFO line (MLflow's included), -vv debug. Default: warnings only.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors in the log (the command's own lines still print).")
 def cli(debug: bool, verbose: int, quiet: bool) -> None:
     """Repurchase prediction for private-domain retail: who to message next, with what, and when."""
-    _setup_logging(verbose, quiet)
+    setup_logging(verbose, quiet)
 
 
 #: OSErrors caused by the machine rather than the code: disk full, quota, read-only, permissions
@@ -113,5 +105,8 @@ def guarded(fn: Callable[[], object], *, debug: bool = False) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; returns the exit code."""
     args = sys.argv[1:] if argv is None else list(argv)
-    return guarded(lambda: cli.main(args=args, prog_name="repurchase", standalone_mode=False),
-                   debug="--debug" in args)
+    try:
+        return guarded(lambda: cli.main(args=args, prog_name="repurchase", standalone_mode=False),
+                       debug="--debug" in args)
+    finally:
+        flush_repeats()  # "... (repeated 5 more times)" once, at the end

@@ -47,7 +47,7 @@ def retrain(config: Config, data_dir: str | Path | None = None, *, dry_run: bool
     printed, and nothing is trained or written.
     """
     data = data_dir_of(config, data_dir)
-    steps = Steps(STEPS, echo)
+    steps = Steps(STEPS, echo, long={"train"})
     out = RetrainResult(timings=steps.timings)
     with steps.step("validate") as notes:
         tables, report = load_tables(data, config.data)
@@ -78,13 +78,13 @@ def retrain(config: Config, data_dir: str | Path | None = None, *, dry_run: bool
                           need_metrics=need_metrics_for(config))
             except DataError as exc:  # the data gate: the other models still train
                 out.refused.append(f"{job.task} {job.horizon_days} d: {exc}")
-                notes.append(f"{job.task} {job.horizon_days} d: REFUSED by the data gate")
+                steps.live(f"{job.task} {job.horizon_days} d: REFUSED by the data gate")
                 continue
             out.results.append(r)
-            m = r.metrics.set_index("model")["auc"]
-            notes.append(f"{job.task} {job.horizon_days} d: AUC {m['lightgbm']:.4f} vs "
-                         + ", ".join(f"{b} {a:.4f}" for b, a in m.items() if b != "lightgbm"))
-            notes.append("  " + describe(r))
+            m = r.metrics.set_index("model")
+            # printed as each model finishes: under cron the log shows progress, not minutes of silence
+            steps.live(f"{job.task} {job.horizon_days} d: AUC {m.loc['lightgbm', 'auc']:.4f} on "
+                       f"{int(m.loc['lightgbm', 'n']):,} holdout rows; {describe(r)}")
 
     with steps.step("train") as notes:
         if track:

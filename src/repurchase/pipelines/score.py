@@ -58,7 +58,7 @@ def score_lists(config: Config, as_of: str | None, data_dir: str | Path | None =
     url = None if db == "" else resolve_url(db or config.export.db_url)  # "": files only
     if url:
         check_driver(url)  # before any work: a missing driver must not surface after the scoring
-    steps = Steps(STEPS, echo)
+    steps = Steps(STEPS, echo, long={"score"})
     run = ScoreRun(timings=steps.timings)
     with steps.step("validate") as notes:
         # T once, before any loading: every step below reads it from this context
