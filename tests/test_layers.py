@@ -21,7 +21,7 @@ FLOORS = [
     {"scoring"},
     {"export", "lift", "reports"},
     {"pipelines"},
-    {"cli", "_format", "__init__", "__main__"},
+    {"cli", "_format", "api", "__init__", "__main__"},
 ]
 FLOOR = {unit: i for i, units in enumerate(FLOORS) for unit in units}
 

@@ -199,6 +199,27 @@ class RepurchaseClassifier(ClassifierMixin, BaseEstimator):
         gain = self.model_.booster_.feature_importance(importance_type="gain", iteration=self.best_iteration_)
         return pd.Series(gain, index=self.feature_names_in_).sort_values(ascending=False)
 
+    def explain(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Why each row scores as it does: the exact TreeSHAP contribution of every feature.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Rows with the training columns (checked as in :meth:`predict_proba`).
+
+        Returns
+        -------
+        DataFrame
+            One column per feature plus ``base``, indexed like ``X``, in log-odds of the trees:
+            each row sums to the trees' raw margin (with ``init_from``, before the BTYD start is
+            added). Positive values push toward the positive class (a purchase; for churn, churn).
+            The calibration, and with ``blend`` the stacking with the baselines, act on top of
+            this margin; the lists' reasons are drawn from these values.
+        """
+        check_feature_names(self.feature_names_in_, X)
+        contrib = self.model_.booster_.predict(X, pred_contrib=True, num_iteration=self.best_iteration_)
+        return pd.DataFrame(contrib, index=X.index, columns=[*self.feature_names_in_, "base"])
+
 
 def _column(name: str) -> str:
     """The feature behind a probability input: ``1-bgnbd_p_buy_90d`` -> ``bgnbd_p_buy_90d``."""
