@@ -11,27 +11,35 @@ $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-# Pinned install: the lock holds every transitive version; the package itself goes in editable.
+# Pinned installs. The runtime lock (requirements.lock) holds what `make demo` and a scoring host
+# run; the dev lock adds what the tests need (pytest, hypothesis, notebooks, duckdb, psycopg), at
+# the same versions. The package itself goes in editable.
 $(VENV)/.installed: $(BIN)/uv requirements.lock pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.lock
+	touch $@
+
 demo: $(VENV)/.installed
 	$(BIN)/python scripts/demo.py --out $(DEMO_DIR)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
 
-test-slow: $(VENV)/.installed
+test-slow: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m slow
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/generate.py
 
-# Re-resolve the pinned versions (needs uv in .venv).
+# Re-resolve the pinned versions (needs uv in .venv): the dev lock first, then the runtime lock
+# constrained to the dev lock's versions, so both install the same numpy, pandas, LightGBM, MLflow.
 lock: $(BIN)/uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra btyd --extra postgres --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra postgres --python-version 3.11 -o requirements-dev.lock
+	$(BIN)/uv pip compile pyproject.toml -c requirements-dev.lock --python-version 3.11 -o requirements.lock
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache
