@@ -21,12 +21,15 @@ def test_reason_texts_for_a_person():
     X = pd.DataFrame({"days_since_last_order": [74.0], "gap_median_last10_days": [21.0], "orders_trend_90d": [-2 / 3],
                       "checkin_30d": [3.0], "due_ratio_rice": [1.54], "days_since_last_engagement": [np.nan],
                       "spend_90d": [1234.5]})
-    assert _text(X, "days_since_last_order") == ["no order for 74 days, usual gap 21 days"]
+    assert _text(X, "days_since_last_order") == ["last bought 74 days ago, 3.5 times the usual 21-day gap"]
+    assert _text(X, "days_since_last_order", "zh") == ["上次购买是 74 天前，是平时 21 天间隔的 3.5 倍"]
     # (a - b) / (a + b) = -2/3 means a = b / 5: down 80%
-    assert _text(X, "orders_trend_90d") == ["orders down 80% in 90 days"]
-    assert _text(X, "checkin_30d") == ["3 checkin in the last 30 days"]
-    assert _text(X, "due_ratio_rice") == ["rice due (1.5x its cycle)"]
-    assert _text(X, "days_since_last_engagement") == ["never engaged in the community"]
+    assert _text(X, "orders_trend_90d") == ["orders down 80% in the last 90 days (vs the 90 before)"]
+    assert _text(X, "orders_trend_90d", "zh") == ["近 90 天下单比之前 90 天减少 80%"]
+    assert _text(X, "checkin_30d") == ["3 check-ins in the last 30 days"]
+    assert _text(X, "checkin_30d", "zh") == ["近 30 天签到 3 次"]
+    assert _text(X, "due_ratio_rice") == ["rice: last bought 1.5 times its usual cycle ago"]
+    assert _text(X, "days_since_last_engagement") == ["never active in the community"]
     assert _text(X, "spend_90d") == ["spent 1,234 in the last 90 days"]
 
 

@@ -152,9 +152,18 @@ def test_a_tampered_bundle_is_refused_not_replaced_by_rules(bundles_dir, score_c
 def test_reasons_name_the_customers_own_numbers(result):
     rows = result.recall.head(50)
     text = " ".join(rows["reasons"])
-    assert any(w in text for w in ("no order for", "usual gap", "their usual gap", "no engagement for"))
+    assert any(w in text for w in ("last bought", "usual", "last active in the community"))
     # reasons are about this customer: at most a few rows share exactly the same text
     assert rows["reasons"].nunique() > 40
+
+
+def test_a_row_says_each_fact_once(result):
+    """Windows of one feature ("likely to buy within 30 days; ... within 90 days") are one reason."""
+    for frame in (result.need, result.recall):
+        for text in frame["reasons"]:
+            parts = text.split("; ")
+            assert len(parts) == len(set(parts))
+            assert sum("buying rhythm" in p for p in parts) <= 1, text
 
 
 def test_recall_rows_are_expected_to_pay_for_themselves(result, tables, score_as_of, models, score_config):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -19,6 +20,9 @@ class ExportConfig(_Strict):
     #: another run writing the same output directory (or the same date of the CRM table): wait this
     #: many seconds for it, then stop saying who holds it
     lock_wait_seconds: float = Field(60.0, ge=0)
+    #: the language of the lists' words: reasons, segment / band / offer labels, category kinds
+    #: (codes stay in their own columns); a Chinese shop's profile sets zh
+    language: Literal["en", "zh"] = "en"
 
     @field_validator("db_url")
     @classmethod

@@ -1,110 +1,50 @@
 """Reasons: the top drivers of one customer's score, from LightGBM's per-row contributions,
-written for a person ("no order for 74 days, usual gap 21 days")."""
+written for a person ("last bought 42 days ago, more than twice the usual 18-day gap" /
+"上次购买是 42 天前，比平时 18 天的间隔长了一倍多")."""
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from repurchase.features.catalog import lookup
+from repurchase.scoring.words import say
 
 if TYPE_CHECKING:
     from repurchase.config import ScoringConfig
 
-Formatter = Callable[[pd.DataFrame, str], list[str]]
 
 
-def _n(v: float) -> str:
-    return f"{v:,.0f}"
+#: feature -> the feature whose sentence already says it (recency against the usual gap is the due ratio)
+REDUNDANT = {"due_ratio": "days_since_last_order"}
+
+#: "orders_30d" and "orders_90d", "bgnbd_p_buy_30d" and "_90d" are one family: a row names it once
+_WINDOWED = re.compile(r"_\d+d$")
+
+#: the row context a sentence may compare with (recency against the usual gap)
+_CONTEXT = ("gap_median_last10_days", "gap_mean_days")
 
 
-def _change(trend: float) -> str:
-    """(a - b) / (a + b) as a percent change from b to a."""
-    if trend >= 1:
-        return "new"
-    pct = 200 * trend / (1 - trend)
-    return f"{'up' if pct >= 0 else 'down'} {abs(pct):.0f}%"
-
-
-def _gap(X: pd.DataFrame) -> pd.Series:
-    for col in ("gap_median_last10_days", "gap_mean_days"):
-        if col in X.columns:
-            return X[col]
-    return pd.Series(np.nan, index=X.index)
-
-
-def _recency(X: pd.DataFrame, name: str) -> list[str]:
-    gap = _gap(X)
-    return [f"no order for {_n(v)} days" + (f", usual gap {_n(g)} days" if np.isfinite(g) else "")
-            for v, g in zip(X[name], gap)]
-
-
-#: feature -> (text with {x}, {n} = the value rounded with separators, {pct} = 100 x value %;
-#: text when the value is missing)
-_TEMPLATES = {
-    "due_ratio": ("{x:.1f}x their usual gap since the last order", None),
-    "days_since_last_engagement": ("no engagement for {n} days", "never engaged in the community"),
-    "days_since_first_order": ("customer for {n} days", None),
-    "orders_count": ("{n} orders in all", None),
-    "spend_total": ("spent {n} in all", None),
-    "avg_order_value": ("average order {n}", None),
-    "max_order_value": ("largest order {n}", None),
-    "checkin_rate_30d": ("checked in on {pct} of group days in 30 days", "no check-ins"),
-    "coupons_open": ("{n} unused coupons", None),
-    "days_to_coupon_expiry": ("a coupon expires in {n} days", "no open coupon"),
-    "discount_order_share": ("{pct} of orders used a discount", None),
-    # the btyd group in words: the customer's rhythm, never the internal model's name
-    "bgnbd_expected_purchases_90d": ("about {x:.1f} purchases expected in 90 days at their rhythm", None),
-    "btyd_repeat_days": ("bought on {n} more days after the first", None),
-    "btyd_recency_days": ("{n} days between their first and last purchase", None),
-    "btyd_age_days": ("first bought {n} days ago", None),
-}
-
-_WINDOW = re.compile(r"^(?P<base>.+)_(?P<w>\d+)d$")
-
-
-def _text(X: pd.DataFrame, name: str) -> list[str]:
-    v = X[name].to_numpy(float)
-    m = _WINDOW.match(name)
-    if name == "days_since_last_order":
-        return _recency(X, name)
-    if name in ("orders_trend_90d", "engagement_trend_30d"):
-        what, days = ("orders", 90) if name.startswith("orders") else ("engagement", 30)
-        return [f"{what} {_change(x)} in {days} days" if np.isfinite(x) else f"no {what} trend" for x in v]
-    if name.startswith("due_ratio_"):
-        cat = name[len("due_ratio_"):]
-        return [f"{cat} due ({x:.1f}x its cycle)" if np.isfinite(x) else f"never bought {cat}" for x in v]
-    if name in _TEMPLATES:
-        text, missing = _TEMPLATES[name]
-        return [text.format(x=x, n=_n(x), pct=f"{100 * x:.0f}%") if np.isfinite(x) else (missing or f"{name}: none")
-                for x in v]
-    if name.startswith("bgnbd_p_buy_") and m is not None:  # words, not the internal model's probability
-        w = m.group("w")
-        return [f"by their buying rhythm, likely to buy within {w} days" if x >= 0.5
-                else f"by their buying rhythm, unlikely to buy within {w} days" for x in np.nan_to_num(v)]
-    if name == "bgnbd_p_alive":
-        return ["still buying at their usual rhythm" if x >= 0.5 else "has gone quiet for their usual rhythm"
-                for x in np.nan_to_num(v)]
-    if name == "in_group":
-        return ["in a community group" if x >= 1 else "not in a community group" for x in v]
-    if m is not None:
-        base, w = m.group("base"), m.group("w")
-        if base == "orders":
-            return [f"{_n(x)} orders in the last {w} days" for x in v]
-        if base == "spend":
-            return [f"spent {_n(x)} in the last {w} days" for x in v]
-        if base == "events":
-            return [f"{_n(x)} community events in the last {w} days" for x in v]
-        if lookup(name) is not None and lookup(name).group == "engagement":
-            return [f"{_n(x)} {base.replace('_', ' ')} in the last {w} days" for x in v]
+def _text(X: pd.DataFrame, name: str, language: str = "en") -> list[str]:
+    """The sentence of feature ``name`` for each row of ``X`` in ``language`` ("" when the feature
+    has nothing worth saying, see :mod:`repurchase.scoring.words`)."""
     entry = lookup(name)
-    meaning = entry.meaning.split(",")[0].split("(")[0].strip() if entry is not None else name
-    if m is not None:  # a catalog pattern's window, e.g. "{w} days", filled from the column's name
-        meaning = meaning.replace("{w}", m.group("w"))
-    return [f"{meaning}: {x:.3g}" if np.isfinite(x) else f"{meaning}: none" for x in v]
+    group = entry.group if entry is not None else None
+    ctx_cols = [c for c in _CONTEXT if c in X.columns and c != name]
+    # one sentence per distinct (value, context) rather than per row: lists have millions of rows
+    values = X[name].to_numpy(float).round(2)
+    context = [X[c].to_numpy(float).round(2) for c in ctx_cols]
+    memo: dict[tuple, str] = {}
+    out = []
+    for i, v in enumerate(values):
+        key = (v, *(c[i] for c in context))
+        if key not in memo:
+            memo[key] = say(name, group, language, v, dict(zip(ctx_cols, key[1:])))
+        out.append(memo[key])
+    return out
 
 
 def path_matrix(model):
@@ -187,19 +127,34 @@ def top_contributions(model, X: pd.DataFrame, k: int = 3, chunk: int = 100_000, 
     return out
 
 
-def reasons(model, X: pd.DataFrame, k: int = 3, sep: str = "; ", method: str = "shap") -> pd.Series:
-    """The top ``k`` drivers of each row's score written for a person, joined by ``sep``.
+def reasons(model, X: pd.DataFrame, k: int = 3, sep: str | None = None, method: str = "shap",
+            language: str = "en") -> pd.Series:
+    """The top ``k`` drivers of each row's score written for a person in ``language``, joined by
+    ``sep`` (default "; ", in Chinese "；").
 
-    Only features that push the score up are named (for the churn model: toward churn); the text
-    shows the customer's own value, formatted per feature (see :func:`_text`).
+    Only features that push the score up are named (for the churn model: toward churn), and only
+    those with something to say to a customer-facing agent; the text shows the customer's own
+    value in words (see :mod:`repurchase.scoring.words`).
     """
-    top = top_contributions(model, X, k, method=method)
+    sep = sep if sep is not None else ("；" if language == "zh" else "; ")
+    # the top k among the features that can be said: an internal score without words (the RFM
+    # code, a quintile in the middle) must not take a reason's place
+    top = top_contributions(model, X, k + 2, method=method)
     names = list(X.columns)
     parts = np.full(top.shape, "", dtype=object)
     for j in np.unique(top[top >= 0]):
         rows, slots = np.nonzero(top == j)
-        parts[rows, slots] = _text(X.iloc[rows], names[j])
-    joined = [sep.join(p for p in row if p) for row in parts]
+        parts[rows, slots] = _text(X.iloc[rows], names[j], language)
+    for dup, kept in REDUNDANT.items():  # the same fact twice in one row is said once
+        if dup in names and kept in names:
+            both = ((top == names.index(kept)).any(axis=1, keepdims=True)) & (top == names.index(dup))
+            parts[both] = ""
+    family = np.array([_WINDOWED.sub("", n) for n in names] + [""], dtype=object)[top]
+    joined = []
+    for row, fam in zip(parts, family):
+        seen: set[str] = set()
+        said = [p for p, f in zip(row, fam) if p and not (f in seen or seen.add(f))]
+        joined.append(sep.join(said[:k]))
     return pd.Series(joined, index=X.index, name="reasons")
 
 

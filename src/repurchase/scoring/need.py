@@ -17,6 +17,7 @@ from repurchase.config import Config, ScoringConfig
 from repurchase.schema import Tables
 from repurchase.scoring.categories import due_categories
 from repurchase.scoring.explain import reasons, reasons_method
+from repurchase.scoring.label_words import LABEL_COLUMNS, kinds_in, list_labels
 from repurchase.scoring.lists import (LIST_COLUMNS, Audience, assign_offers, bands, budget_cut, control_flags,
                                       list_frame, rank_order)
 from repurchase.scoring.models import ScoringModels
@@ -24,7 +25,7 @@ from repurchase.scoring.predict import Predictions
 from repurchase.scoring.timing import expected_purchase_days
 
 NEED_EXTRA = ["expected_purchase_date", "top_categories", "top_category_1", "top_category_2", "top_category_3",
-              "offer_discount_pct", "offer_expiry_days", "contact_hour_source"]
+              "offer_discount_pct", "offer_expiry_days", "contact_hour_source", *LABEL_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,9 @@ def need_list(tables: Tables, aud: Audience, preds: Predictions, models: Scoring
     offers = assign_offers("need", need["rfm_code"], need["rfm_segment"], band, sc.offers)
     need["offer"] = offers["offer"]
     t1 = time.perf_counter()
-    need["reasons"] = reasons(m.model, feats[m.features].iloc[rows],
-                              method=reasons_method(sc, len(rows))).to_numpy() if len(rows) else []
+    lang = config.export.language
+    need["reasons"] = reasons(m.model, feats[m.features].iloc[rows], method=reasons_method(sc, len(rows)),
+                              language=lang).to_numpy() if len(rows) else []
     timings["need_reasons"] = time.perf_counter() - t1
     need["best_contact_hour"] = aud.base["best_contact_hour"].to_numpy()[rows]
     need["expected_purchase_date"] = _expected_dates(aud, preds, models, rows)
@@ -69,10 +71,11 @@ def need_list(tables: Tables, aud: Audience, preds: Predictions, models: Scoring
     timings["need_categories"] = time.perf_counter() - t1
     for c in ["top_categories", "top_category_1", "top_category_2", "top_category_3"]:
         need[c] = cats[c].to_numpy() if c in cats.columns else None
+    need["top_categories"] = [kinds_in(lang, t) for t in need["top_categories"]]
     need["offer_discount_pct"] = offers["offer_discount_pct"].to_numpy()
     need["offer_expiry_days"] = offers["offer_expiry_days"].to_numpy()
     need["contact_hour_source"] = aud.base["contact_hour_source"].to_numpy()[rows]
-    need = need[LIST_COLUMNS + NEED_EXTRA]
+    need = need.assign(**list_labels(need, config))[LIST_COLUMNS + NEED_EXTRA]
     timings["need_list"] = time.perf_counter() - t0
     return NeedList(need, _summary(need, gate, aud, sc))
 

@@ -19,6 +19,7 @@ from repurchase.features import feature_columns
 from repurchase.models.lgbm import check_feature_names
 from repurchase.schema import Tables
 from repurchase.scoring.explain import reasons, reasons_method
+from repurchase.scoring.label_words import LABEL_COLUMNS, list_labels
 from repurchase.scoring.lists import (LIST_COLUMNS, Audience, assign_offers, bands, budget_cut, control_flags,
                                       list_frame, rank_order)
 from repurchase.scoring.models import ScoringModel
@@ -26,7 +27,7 @@ from repurchase.scoring.predict import Predictions
 from repurchase.spine import AsOfContext
 
 RECALL_EXTRA = ["expected_spend", "value_at_risk", "uplift", "contact_cost", "offer_cost", "expected_gain",
-                "offer_discount_pct", "offer_expiry_days", "contact_hour_source"]
+                "offer_discount_pct", "offer_expiry_days", "contact_hour_source", *LABEL_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def recall_list(tables: Tables, aud: Audience, preds: Predictions, churn: Scorin
     feats = preds.features_of(churn)
     value = _value(tables, aud, preds, churn, config)
     ranked = _ranked(aud, feats, value, config.scoring)
-    recall = _frame(aud, feats, value, ranked, churn, config.scoring)
+    recall = _frame(aud, feats, value, ranked, churn, config)
     timings["recall_list"] = time.perf_counter() - t0
     return RecallList(recall, _summary(recall, aud, value, ranked, config.scoring), value.active)
 
@@ -118,13 +119,14 @@ def _ranked(aud: Audience, feats: pd.DataFrame, v: _Value, sc: ScoringConfig) ->
 
 
 def _frame(aud: Audience, feats: pd.DataFrame, v: _Value, r: _Ranked, churn: ScoringModel,
-           sc: ScoringConfig) -> pd.DataFrame:
+           config: Config) -> pd.DataFrame:
+    sc, language = config.scoring, config.export.language
     rc, keep = sc.recall, r.keep
     rows, ctrl = r.order[:keep], r.control[:keep]
     recall = list_frame(aud.base, rows, "recall", v.p_churn[rows], r.band[:keep], ctrl, churn.version)
     recall["offer"] = r.offers["offer"].to_numpy()[:keep]
-    recall["reasons"] = reasons(churn.model, feats[churn.features].iloc[rows],
-                                method=reasons_method(sc, len(rows))).to_numpy() if len(rows) else []
+    recall["reasons"] = reasons(churn.model, feats[churn.features].iloc[rows], method=reasons_method(sc, len(rows)),
+                                language=language).to_numpy() if len(rows) else []
     recall["best_contact_hour"] = aud.base["best_contact_hour"].to_numpy()[rows]
     recall["expected_spend"] = np.round(v.expected_spend[rows], 2)
     recall["value_at_risk"] = np.round(v.value_at_risk[rows], 2)
@@ -135,7 +137,7 @@ def _frame(aud: Audience, feats: pd.DataFrame, v: _Value, r: _Ranked, churn: Sco
     recall["offer_discount_pct"] = r.offers["offer_discount_pct"].to_numpy()[:keep]
     recall["offer_expiry_days"] = r.offers["offer_expiry_days"].to_numpy()[:keep]
     recall["contact_hour_source"] = aud.base["contact_hour_source"].to_numpy()[rows]
-    return recall[LIST_COLUMNS + RECALL_EXTRA]
+    return recall.assign(**list_labels(recall, config))[LIST_COLUMNS + RECALL_EXTRA]
 
 
 def _summary(recall: pd.DataFrame, aud: Audience, v: _Value, r: _Ranked, sc: ScoringConfig) -> dict:
