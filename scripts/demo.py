@@ -44,15 +44,8 @@ def run(out: Path, profile: str | None = "demo", overrides: list = ()) -> dict[s
     for r in trained.results:
         where[f"report {r.task} {r.horizon_days}d"] = r.files["report"]
 
-    print("== score (the scoring pipeline: repurchase score)")
     tables, _ = load_tables(data_dir, cfg.data)
     as_of = (tables.orders["order_ts"].max() + pd.Timedelta(days=1)).date().isoformat()  # "this morning"
-    scored = score_lists(cfg, as_of)
-    where["need list"] = scored.files["need_list (csv)"]
-    where["recall list"] = scored.files["recall_list (csv)"]
-    where["list summary"] = scored.files["summary"]
-    where["score plot"] = scored.files["score plot"]
-    where["CRM table"] = f"{cfg.export.db_url} crm_customer_scores, view crm_customer_tags"
 
     # Closing the loop: the lists of 45 days ago, contacted with a simulated (known) effect, then lift.
     t0 = time.perf_counter()
@@ -77,6 +70,16 @@ def run(out: Path, profile: str | None = "demo", overrides: list = ()) -> dict[s
         print(f"   {r.list:<6} incremental revenue {r.incremental_revenue:,.0f}, realised ROI {r.roi:.2f}")
     where["campaign lift report"] = files["report"]
     del old
+
+    print("== score (the scoring pipeline: repurchase score)")
+    # the run report shows the campaign's lift measured above
+    cfg = cfg.model_copy(update={"export": cfg.export.model_copy(update={"lift_dir": camp / "lift"})})
+    scored = score_lists(cfg, as_of)
+    where["need list"] = scored.files["need_list (csv)"]
+    where["recall list"] = scored.files["recall_list (csv)"]
+    where["list summary"] = scored.files["summary"]
+    where["run report"] = scored.files["run report"]
+    where["CRM table"] = f"{cfg.export.db_url} crm_customer_scores, view crm_customer_tags"
 
     t0 = time.perf_counter()
     rep = metrics_report(tables, out / "metrics", cfg.metrics.period, cfg.metrics.by)

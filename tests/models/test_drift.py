@@ -22,3 +22,23 @@ def test_same_population_is_stable_and_a_shift_is_flagged(seed):
     d = drift_table(ref, shifted, rng.random(5000)).set_index("column")
     assert d.loc["recency", "psi"] > 0.25 and d.loc["gap", "psi"] > 1 and d.loc["gap", "missing_now"] == 1.0
     assert d.index[0] == "gap"  # largest first
+
+
+def test_a_feature_that_grows_with_time_is_judged_against_the_previous_run_only(seed):
+    """A shop whose data began two years ago: tenure runs up to 365 days at training, up to 700
+    last month and 730 today. Against training that is the calendar, not news; against last
+    month's run a jump would be."""
+    rng = np.random.default_rng(seed)
+    n, gap = 5000, rng.normal(20, 5, 5000)
+    train = reference(pd.DataFrame({"days_since_first_order": rng.uniform(0, 365, n), "gap": gap}), rng.random(n))
+    last_month = reference(pd.DataFrame({"days_since_first_order": rng.uniform(0, 700, n), "gap": gap}), rng.random(n))
+    now = pd.DataFrame({"days_since_first_order": rng.uniform(0, 730, n), "gap": gap * 2})
+    d = drift_table(train, now, rng.random(n)).set_index("column")
+    assert d.loc["days_since_first_order", "psi"] > 0.25 and np.isnan(d.loc["days_since_first_order", "judged_psi"])
+    assert d.loc["gap", "judged_psi"] == d.loc["gap", "psi"] > 0.25 and not d.loc["gap", "grows_with_time"]
+    d = drift_table(train, now, rng.random(n), previous=last_month).set_index("column")
+    assert d.loc["days_since_first_order", "judged_psi"] == d.loc["days_since_first_order", "psi_previous"] < 0.05
+    assert d.index[0] == "gap"  # ordered by what is judged
+    jump = now.assign(days_since_first_order=rng.uniform(0, 2000, n))
+    d = drift_table(train, jump, rng.random(n), previous=last_month).set_index("column")
+    assert d.loc["days_since_first_order", "judged_psi"] > 0.25

@@ -160,8 +160,11 @@ def small_demo(tmp_path_factory):
 
 def test_demo_runs_the_whole_journey(small_demo):
     out, where = small_demo
-    for key in ("need list", "recall list", "list summary", "score plot", "report next_purchase 30d", "metrics rates_png"):
+    for key in ("need list", "recall list", "list summary", "run report", "report next_purchase 30d", "metrics rates_png"):
         assert Path(where[key]).is_file(), key
+    # the run report shows the lift of the campaign the demo measured before scoring
+    report = Path(where["run report"]).read_text(encoding="utf-8")
+    assert "Lift of earlier lists" in report and "No lift measured yet" not in report
     with sqlite3.connect(out / "demo_output" / "crm.db") as conn:
         assert conn.execute("SELECT COUNT(DISTINCT list) FROM crm_customer_scores").fetchone()[0] == 2
         assert conn.execute("SELECT COUNT(*) FROM crm_customer_tags").fetchone()[0] > 0

@@ -179,8 +179,11 @@ def test_drift_is_measured_against_each_models_training_holdout(result):
     for task in ("next_purchase", "churn"):
         d = result.drift[task]
         assert {"score", "days_since_last_order"} <= set(d["column"])
-        assert d["psi"].is_monotonic_decreasing and (d["psi"] >= 0).all()
-        assert result.summary["drift"][task]["max_psi"] == d["psi"].max()
+        assert d["judged_psi"].dropna().is_monotonic_decreasing and (d["psi"] >= 0).all()
+        assert result.summary["drift"][task]["max_psi"] == d["judged_psi"].max()
+        # no previous run: what grows with time is not judged against training at all
+        assert d.loc[d["grows_with_time"], "judged_psi"].isna().all()
+        assert set(result.summary["drift"][task]["judged_on_previous_run_only"]) == set(d.loc[d["grows_with_time"], "column"])
 
 
 def test_drift_above_the_limit_refuses_the_export(synthetic_dir, bundles_dir, score_as_of, tmp_path, capsys):

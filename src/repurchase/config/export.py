@@ -23,6 +23,8 @@ class ExportConfig(_Strict):
     #: the language of the lists' words: reasons, segment / band / offer labels, category kinds
     #: (codes stay in their own columns); a Chinese shop's profile sets zh
     language: Literal["en", "zh"] = "en"
+    #: a ``repurchase lift`` output directory (holds lift.csv) whose lift the run report shows
+    lift_dir: Path | None = None
 
     @field_validator("db_url")
     @classmethod

@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 PASSWORD_ENV = "REPURCHASE_DB_PASSWORD"
 URL_ENV = "REPURCHASE_DB_URL"
 SUMMARY_FILE = "summary.json"
+REPORT_FILE = "report.html"
+#: today's feature and score distributions per model: the next run's drift is also measured against them
+DRIFT_REFERENCE_FILE = "drift_reference.json"
 
 
 def _check_out(out: Path) -> None:
@@ -41,8 +44,20 @@ def _check_out(out: Path) -> None:
                               "give a new or empty directory")
 
 
+def read_drift_reference(out: str | Path) -> dict | None:
+    """The previous run's :data:`DRIFT_REFERENCE_FILE` in ``out``, or None (first run, or unreadable:
+    drift is then judged against training only)."""
+    path = Path(out) / DRIFT_REFERENCE_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, ValueError) as exc:
+        log.warning("%s could not be read (%s): drift judged against training only", path, exc)
+        return None
+
+
 def _write_files(need: pd.DataFrame, recall: pd.DataFrame, summary: dict, tmp: Path, out: Path, plot: bool,
-                 drift: dict[str, pd.DataFrame] | None) -> dict[str, Path]:
+                 drift: dict[str, pd.DataFrame] | None, report_html: str | None = None,
+                 drift_reference: dict | None = None) -> dict[str, Path]:
     names = {}
     for name, frame in (("need_list", need), ("recall_list", recall)):
         # CSV text cells that would run as spreadsheet formulas get a ' (write_csv); Parquet is exact
@@ -53,11 +68,18 @@ def _write_files(need: pd.DataFrame, recall: pd.DataFrame, summary: dict, tmp: P
     (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     names["summary"] = out / SUMMARY_FILE
     if drift is not None:
-        frames = [d.assign(model=task)[["model", "column", "psi", "missing_then", "missing_now"]] for task, d in drift.items()]
-        table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-            columns=["model", "column", "psi", "missing_then", "missing_now"])
+        from repurchase.models.drift import DRIFT_COLUMNS
+
+        cols = ["model", *DRIFT_COLUMNS]
+        frames = [d.assign(model=task).reindex(columns=cols) for task, d in drift.items()]
+        table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
         write_csv(table, tmp / "drift.csv", index=False)
         names["drift report"] = out / "drift.csv"
+    if drift_reference:
+        (tmp / DRIFT_REFERENCE_FILE).write_text(json.dumps(drift_reference), encoding="utf-8")
+    if report_html is not None:
+        (tmp / REPORT_FILE).write_text(report_html, encoding="utf-8")
+        names["run report"] = out / REPORT_FILE
     if plot:
         _plot_scores(need, recall, tmp / "score_distribution.png")
         names["score plot"] = out / "score_distribution.png"
@@ -66,9 +88,11 @@ def _write_files(need: pd.DataFrame, recall: pd.DataFrame, summary: dict, tmp: P
 
 def write_list_files(need: pd.DataFrame, recall: pd.DataFrame, summary: dict, out: str | Path,
                      plot: bool = True, drift: dict[str, pd.DataFrame] | None = None,
-                     lock_wait_s: float = LOCK_WAIT_SECONDS) -> dict[str, Path]:
+                     lock_wait_s: float = LOCK_WAIT_SECONDS, report_html: str | None = None,
+                     drift_reference: dict | None = None) -> dict[str, Path]:
     """Write both lists (CSV UTF-8 with BOM, Parquet), ``summary.json``, a score plot and the
-    drift report (``drift.csv``: PSI per model, column) when given.
+    drift report (``drift.csv``: PSI per model, column), the run report (``report.html``) and
+    today's distributions for the next run's drift check (``drift_reference.json``) when given.
 
     ``out`` is replaced whole and atomically; an existing non-empty directory that is not a
     previous scoring output is refused rather than replaced. Another writer of ``out`` is waited
@@ -77,7 +101,7 @@ def write_list_files(need: pd.DataFrame, recall: pd.DataFrame, summary: dict, ou
     out = Path(out)
     _check_out(out)
     with staged_dir(out, lock_wait_s) as stage:
-        names = _write_files(need, recall, summary, stage.path, out, plot, drift)
+        names = _write_files(need, recall, summary, stage.path, out, plot, drift, report_html, drift_reference)
         stage.swap()
     return names
 
@@ -85,7 +109,8 @@ def write_list_files(need: pd.DataFrame, recall: pd.DataFrame, summary: dict, ou
 def export_lists(need: pd.DataFrame, recall: pd.DataFrame, summary: dict, out: str | Path, *,
                  as_of: dt.date, url: str | None = None, plot: bool = True,
                  drift: dict[str, pd.DataFrame] | None = None,
-                 lock_wait_s: float = LOCK_WAIT_SECONDS) -> tuple[dict[str, Path], dict[str, int]]:
+                 lock_wait_s: float = LOCK_WAIT_SECONDS, report_html: str | None = None,
+                 drift_reference: dict | None = None) -> tuple[dict[str, Path], dict[str, int]]:
     """The files (:func:`write_list_files`) and, with ``url``, the rows of both lists for
     ``as_of`` (:func:`write_crm_table`), as one run: the files are swapped in just before the
     database commits and swapped back when the commit fails, so both show the same run.
@@ -95,7 +120,7 @@ def export_lists(need: pd.DataFrame, recall: pd.DataFrame, summary: dict, out: s
     out = Path(out)
     _check_out(out)
     with staged_dir(out, lock_wait_s) as stage:
-        names = _write_files(need, recall, summary, stage.path, out, plot, drift)
+        names = _write_files(need, recall, summary, stage.path, out, plot, drift, report_html, drift_reference)
         if not url:
             stage.swap()
             return names, {}

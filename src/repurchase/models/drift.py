@@ -4,12 +4,22 @@ model was evaluated on at training (its holdout date) and the rows it scores tod
 PSI = sum over bins of (share now - share then) x ln(share now / share then), on the reference's
 decile bins with missing values as a bin of their own. Rule of thumb: < 0.1 stable, 0.1-0.25 a
 shift worth a look, > 0.25 a different population.
+
+Features that grow with time by definition (tenure, cumulative counts) drift against any earlier
+date without anything having changed: they are judged only against the previous scoring run
+(days or weeks earlier), never against the training holdout, and :data:`GROWS_WITH_TIME` names them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+#: tenure and all-time totals: larger at every later date for the same customers
+GROWS_WITH_TIME = frozenset({
+    "days_since_first_order", "days_since_registered", "days_since_joined_group", "btyd_age_days",
+    "btyd_recency_days", "btyd_repeat_days", "orders_count", "spend_total", "referrals_made",
+    "categories_bought_count"})
 
 N_BINS = 10
 EPS = 1e-4
@@ -46,8 +56,17 @@ def psi(expected: np.ndarray, actual: np.ndarray) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def drift_table(ref: dict, X: pd.DataFrame, score: np.ndarray) -> pd.DataFrame:
-    """PSI per column against ``ref`` (from :func:`reference`), largest first."""
+DRIFT_COLUMNS = ["column", "psi", "psi_previous", "grows_with_time", "judged_psi", "missing_then", "missing_now"]
+
+
+def drift_table(ref: dict, X: pd.DataFrame, score: np.ndarray, previous: dict | None = None) -> pd.DataFrame:
+    """PSI per column against ``ref`` (the training holdout, from :func:`reference`) and, when
+    given, against ``previous`` (the previous scoring run's :func:`reference`).
+
+    ``judged_psi`` is what an alarm looks at: the PSI against training, except for a feature that
+    grows with time (:data:`GROWS_WITH_TIME`), judged against the previous run only (NaN without
+    one). Sorted by ``judged_psi``, largest first.
+    """
     rows = []
     for name, r in ref.items():
         if name == "score":
@@ -57,6 +76,13 @@ def drift_table(ref: dict, X: pd.DataFrame, score: np.ndarray) -> pd.DataFrame:
         else:
             continue
         now = _shares(v, np.asarray(r["edges"], float))
-        rows.append({"column": name, "psi": round(psi(r["shares"], now), 4),
+        prev = (previous or {}).get(name)
+        p_prev = round(psi(prev["shares"], _shares(v, np.asarray(prev["edges"], float))), 4) if prev else np.nan
+        grows = name in GROWS_WITH_TIME
+        p_ref = round(psi(r["shares"], now), 4)
+        rows.append({"column": name, "psi": p_ref, "psi_previous": p_prev, "grows_with_time": grows,
+                     "judged_psi": p_prev if grows else p_ref,
                      "missing_then": r["shares"][-1], "missing_now": round(float(now[-1]), 6)})
-    return pd.DataFrame(rows).sort_values(["psi", "column"], ascending=[False, True]).reset_index(drop=True)
+    table = pd.DataFrame(rows, columns=DRIFT_COLUMNS)
+    return table.sort_values(["judged_psi", "psi", "column"], ascending=[False, False, True],
+                             na_position="last").reset_index(drop=True)

@@ -30,6 +30,19 @@ def lift_at(y: np.ndarray, p: np.ndarray, share: float = 0.1) -> float:
     return float(y[top].mean() / base) if base > 0 else float("nan")
 
 
+def decile_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict]:
+    """The holdout by score decile, highest first: ``rows``, ``buyers`` (positives), ``mean_p``
+    (mean prediction) and ``observed`` (positive rate). Gains and calibration are read from it."""
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    order = np.argsort(-p, kind="stable")
+    out = []
+    for i, part in enumerate(np.array_split(order, bins)):
+        if len(part):
+            out.append({"decile": i + 1, "rows": int(len(part)), "positives": int(y[part].sum()),
+                        "mean_p": round(float(p[part].mean()), 6), "observed": round(float(y[part].mean()), 6)})
+    return out
+
+
 def precision_recall_at_k(y: np.ndarray, p: np.ndarray, k: int) -> tuple[float, float]:
     """Precision and recall when contacting the ``k`` highest scores (a contact budget)."""
     y, p = np.asarray(y, float), np.asarray(p, float)

@@ -90,6 +90,7 @@ def train(
     report_dir = report_dir or Path(models_dir) / "reports" / f"{task}_{horizon_days}d_{key}"
     files = write_backtest_report(result, report_dir, title=f"Training {task}, {horizon_days}-day horizon, holdout {key}")
     from repurchase.models.drift import reference
+    from repurchase.models.evaluate import decile_table
 
     manifest = {"task": task, "horizon_days": horizon_days, "slot_days": slot, "train_freq": train_freq,
                 "holdout": key, **result.dates[key],
@@ -98,7 +99,9 @@ def train(
                 "calibration": model.calibration_, "blend": model.blend_weights(), "trees": model.best_iteration_, "data": fingerprint(tables),
                 "active_days": config.models.active_days, "features_config": pinned.model_dump(mode="json"),
                 # the holdout's distributions: scoring compares today's population with them (drift)
-                "reference": reference(X_hold, result.scores[key]["lightgbm"].to_numpy())}
+                "reference": reference(X_hold, result.scores[key]["lightgbm"].to_numpy()),
+                # gains and calibration of the scorer on its holdout, for the run report
+                "holdout_deciles": decile_table(y_hold, result.scores[key]["lightgbm"].to_numpy())}
 
     lgb_auc = float(result.metrics.set_index("model").loc["lightgbm", "auc"])
     ship = shippable_baselines(result.baselines.get(key, {}), X_hold, y_hold, task, horizon_days)
@@ -112,7 +115,7 @@ def train(
         _, auc, p = ship[shipped]
         return promoted, reason, shipped, {
             **manifest, "scorer": shipped, "calibration": "none", "blend": None, "trees": 0,
-            "reference": reference(X_hold, p), "lightgbm_auc": lgb_auc, "scorer_auc": auc,
+            "reference": reference(X_hold, p), "holdout_deciles": decile_table(y_hold, p), "lightgbm_auc": lgb_auc, "scorer_auc": auc,
             "promotion": _ship_reason(shipped, auc, lgb_auc, champ_auc)}
 
     tracked = None

@@ -13,9 +13,10 @@ import yaml
 from repurchase.config import Config
 from repurchase.data.io import load_tables, resolve_timezone
 from repurchase.errors import ConfigError
-from repurchase.export.crm import check_driver, export_lists, mask, resolve_url
+from repurchase.export.crm import check_driver, export_lists, mask, read_drift_reference, resolve_url
 from repurchase.pipelines._steps import Steps, plan_text
 from repurchase.pipelines.retrain import data_dir_of
+from repurchase.reports.run_report import read_lift, render_run_report
 from repurchase.scoring import ScoreResult, load_models, score
 from repurchase.spine import AsOfContext
 
@@ -77,19 +78,24 @@ def score_lists(config: Config, as_of: str | None, data_dir: str | Path | None =
         champions = load_models(source, config, fallback=config.scoring.fallback_to_rules)
         notes.append(", ".join(m.version for m in champions.all()))
     with steps.step("score") as notes:
-        result = score(tables, ctx, champions, config, progress=progress)
+        # the previous run's distributions, read before this run replaces them: drift since then
+        result = score(tables, ctx, champions, config, progress=progress, previous=read_drift_reference(out))
         run.result = result
         notes.append(f"{result.summary['customers_scored']:,} customers; need list {len(result.need):,} rows, "
                      f"recall list {len(result.recall):,} rows")
         notes += format_summary(result.summary).splitlines()
     with steps.step("export") as notes:
+        html = render_run_report(result, {m.task: m.manifest for m in (champions.need, champions.churn)},
+                                 warn_psi=config.scoring.drift_warn_psi, lift=read_lift(config.export.lift_dir),
+                                 title="Scoring run")
         # files and database as one run: the files are swapped in only with the commit
         run.files, written = export_lists(result.need, result.recall, result.summary, out, as_of=ctx.date, url=url,
-                                          drift=result.drift, lock_wait_s=config.export.lock_wait_seconds)
+                                          drift=result.drift, lock_wait_s=config.export.lock_wait_seconds,
+                                          report_html=html, drift_reference=result.drift_reference)
         notes.append(f"{out}/: need_list, recall_list (.csv UTF-8 with BOM, .parquet), summary.json, drift.csv, "
-                     "score_distribution.png")
+                     "score_distribution.png, report.html (open it in a browser)")
         for task, d in result.summary["drift"].items():
-            notes.append(f"drift vs the {task} model's training holdout: largest {d['worst']}"
+            notes.append(f"drift of the {task} model's population: largest {d['worst']}"
                          + (f"; over {config.scoring.drift_warn_psi}: {', '.join(d['over_warn'])}" if d["over_warn"] else ""))
         if url:
             run.files["database"] = f"{mask(url)} crm_customer_scores"

@@ -86,9 +86,12 @@ def _predict(m: ScoringModel, feats: pd.DataFrame) -> np.ndarray:
     return m.model.predict_proba(X[m.features])[:, 1]
 
 
-def drift(models: ScoringModels, preds: Predictions, active: np.ndarray, sc: ScoringConfig) -> dict[str, pd.DataFrame]:
-    """PSI per feature and of the score against each model's training holdout (warned above
-    ``scoring.drift_warn_psi``)."""
+def drift(models: ScoringModels, preds: Predictions, active: np.ndarray, sc: ScoringConfig,
+          previous: dict | None = None) -> dict[str, pd.DataFrame]:
+    """PSI per feature and of the score against each model's training holdout and, given
+    ``previous`` (task -> the previous run's reference), against the previous scoring run; a
+    warning for each column whose judged PSI is above ``scoring.drift_warn_psi`` (features that
+    grow with time are judged against the previous run only)."""
     from repurchase.models.drift import drift_table
 
     out = {}
@@ -96,22 +99,40 @@ def drift(models: ScoringModels, preds: Predictions, active: np.ndarray, sc: Sco
     for m, rows in ((models.need, everyone), (models.churn, active)):  # churn was trained on active customers
         if m.rules or "reference" not in m.manifest:
             continue
-        out[m.task] = drift_table(m.manifest["reference"], preds.features_of(m).loc[rows, m.features], preds.p(m)[rows])
+        out[m.task] = drift_table(m.manifest["reference"], preds.features_of(m).loc[rows, m.features], preds.p(m)[rows],
+                                  previous=(previous or {}).get(m.task))
     for task, d in out.items():
-        high = d.loc[d["psi"] > sc.drift_warn_psi]
+        high = d.loc[d["judged_psi"] > sc.drift_warn_psi]
         if len(high):
-            log.warning("%s: %d columns drifted (PSI > %s) since training: %s", task, len(high), sc.drift_warn_psi,
-                        ", ".join(f"{c} {v:.2f}" for c, v in zip(high["column"][:5], high["psi"][:5])))
+            log.warning("%s: %d columns drifted (PSI > %s): %s", task, len(high), sc.drift_warn_psi,
+                        ", ".join(f"{c} {v:.2f}" for c, v in zip(high["column"][:5], high["judged_psi"][:5])))
+    return out
+
+
+def drift_references(models: ScoringModels, preds: Predictions, active: np.ndarray) -> dict[str, dict]:
+    """Today's distributions per model (what the next run compares with), as
+    :func:`repurchase.models.drift.reference` builds them at training."""
+    from repurchase.models.drift import reference
+
+    out = {}
+    everyone = np.ones(len(preds.spine), dtype=bool)
+    for m, rows in ((models.need, everyone), (models.churn, active)):
+        if not m.rules:
+            out[m.task] = reference(preds.features_of(m).loc[rows, m.features], preds.p(m)[rows])
     return out
 
 
 def drift_summary(d: pd.DataFrame, sc: ScoringConfig) -> dict:
-    """The largest PSI of one model's drift table and the columns over the warning level."""
+    """The largest judged PSI of one model's drift table, the columns over the warning level, and
+    the features left out of the comparison with training because they grow with time."""
     if d.empty:
-        return {"max_psi": None, "worst": None, "over_warn": []}
+        return {"max_psi": None, "worst": None, "over_warn": [], "judged_on_previous_run_only": []}
     top = d.iloc[0]
-    return {"max_psi": float(top["psi"]), "worst": f"{top['column']} PSI {top['psi']:.3f}",
-            "over_warn": d.loc[d["psi"] > sc.drift_warn_psi, "column"].tolist()}
+    judged = d["judged_psi"].notna()
+    return {"max_psi": float(d["judged_psi"].max()) if judged.any() else None,
+            "worst": f"{top['column']} PSI {top['judged_psi']:.3f}" if judged.any() else None,
+            "over_warn": d.loc[d["judged_psi"] > sc.drift_warn_psi, "column"].tolist(),
+            "judged_on_previous_run_only": d.loc[d["grows_with_time"], "column"].tolist()}
 
 
 def refuse_drift(summary: dict, sc: ScoringConfig) -> None:

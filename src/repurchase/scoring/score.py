@@ -19,7 +19,8 @@ from repurchase.scoring.contact_time import best_contact_hour
 from repurchase.scoring.lists import Audience, exclusions
 from repurchase.scoring.models import ScoringModels
 from repurchase.scoring.need import NeedList, need_list
-from repurchase.scoring.predict import Predictions, drift, drift_summary, predict, refuse_drift
+from repurchase.scoring.insights import model_insights
+from repurchase.scoring.predict import Predictions, drift, drift_references, drift_summary, predict, refuse_drift
 from repurchase.scoring.recall import RecallList, recall_list
 from repurchase.segments import code_to_str
 from repurchase.spine import AsOf, AsOfContext
@@ -35,12 +36,17 @@ class ScoreResult:
     scores: pd.DataFrame
     summary: dict
     timings_s: dict = field(default_factory=dict)
-    #: per model task: PSI of each feature and of the score against the training holdout
+    #: per model task: PSI of each feature and of the score against the training holdout (and the
+    #: previous run)
     drift: dict = field(default_factory=dict)
+    #: per model task: today's distributions, for the next run's drift check
+    drift_reference: dict = field(default_factory=dict)
+    #: per model task: feature importance and top reasons on a sample (the run report)
+    insights: dict = field(default_factory=dict)
 
 
 def score(tables: Tables, as_of: AsOf | AsOfContext, models: ScoringModels, config: Config, *,
-          progress: bool = False) -> ScoreResult:
+          progress: bool = False, previous: dict | None = None) -> ScoreResult:
     """Score every customer with an order before ``as_of`` and build both lists.
 
     Parameters
@@ -54,6 +60,8 @@ def score(tables: Tables, as_of: AsOf | AsOfContext, models: ScoringModels, conf
         From :func:`repurchase.scoring.load_models`.
     config : Config
         ``scoring`` holds the list rules; ``models`` the horizons.
+    previous : dict, optional
+        The previous run's :attr:`ScoreResult.drift_reference`: drift is also measured against it.
 
     Raises
     ------
@@ -68,12 +76,16 @@ def score(tables: Tables, as_of: AsOf | AsOfContext, models: ScoringModels, conf
     aud = _audience(tables, ctx, preds, sc, timings)
     need = need_list(tables, aud, preds, models, config, timings)
     recall = recall_list(tables, aud, preds, models.churn, config, timings)
-    drifts = drift(models, preds, recall.active, sc)
+    drifts = drift(models, preds, recall.active, sc, previous)
     summary = _summary(ctx, models, aud, need, recall)
     summary["drift"] = {task: drift_summary(d, sc) for task, d in drifts.items()}
     scores = aud.base[["customer_id"]].assign(p_need=preds.p(models.need), p_churn=preds.p(models.churn),
                                               active=recall.active)
-    result = ScoreResult(ctx.ts, need.frame, recall.frame, scores, summary, timings, drifts)
+    t0 = time.perf_counter()
+    insights = model_insights(models, preds, recall.active)
+    timings["insights"] = time.perf_counter() - t0
+    result = ScoreResult(ctx.ts, need.frame, recall.frame, scores, summary, timings, drifts,
+                         drift_references(models, preds, recall.active), insights)
     refuse_drift(summary, sc)
     return result
 
