@@ -22,7 +22,8 @@ def test_score_twice_into_sqlite_keeps_one_row_per_key(synthetic_dir, bundles_di
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "need list:" in out and "recall list:" in out and "ROI" in out and "crm_customer_scores" in out
-    assert (tmp_path / "lists" / "drift.csv").is_file() and "drift vs the churn model" in out
+    assert (tmp_path / "lists" / "drift.csv").is_file() and "drift of the churn model" in out
+    assert (tmp_path / "lists" / "report.html").is_file() and "report.html" in out
     first = _count(db)
     assert main(args) == 0
     assert _count(db) == first and first[0] == first[1]

@@ -14,6 +14,7 @@ from repurchase.errors import DataError, RepurchaseError
 from repurchase.scoring import load_models, score
 from repurchase.scoring.lists import LIST_COLUMNS
 from repurchase.scoring.need import NEED_EXTRA
+from repurchase.scoring.score import BOTH_SCORES
 from repurchase.scoring.recall import RECALL_EXTRA
 
 TYPES = {"customer_id": "string", "list": "string", "rank": "integer", "score": "floating", "band": "string",
@@ -33,7 +34,7 @@ def result(tables, score_as_of, models, score_config):
 
 def test_every_column_with_its_type(result):
     for frame, extra in ((result.need, NEED_EXTRA), (result.recall, RECALL_EXTRA)):
-        assert list(frame.columns) == LIST_COLUMNS + extra
+        assert list(frame.columns) == LIST_COLUMNS + extra + BOTH_SCORES
         assert len(frame) > 50
         for col, kind in TYPES.items():
             assert pd.api.types.infer_dtype(frame[col], skipna=False) == kind, col
@@ -157,13 +158,24 @@ def test_reasons_name_the_customers_own_numbers(result):
     assert rows["reasons"].nunique() > 40
 
 
+def test_every_row_carries_both_probabilities_whatever_its_score_means(result):
+    assert (result.need["p_purchase"] == result.need["score"]).all()
+    assert (result.recall["p_churn"] == result.recall["score"]).all()
+    assert result.recall["p_purchase"].between(0, 1).all()
+    scores = result.scores.set_index("customer_id")
+    inactive = ~scores.loc[result.need["customer_id"], "active"].to_numpy()
+    assert result.need["p_churn"].isna().to_numpy()[inactive].all()  # the churn model scores active customers
+    assert result.need["p_churn"].notna().to_numpy()[~inactive].all()
+
+
 def test_a_row_says_each_fact_once(result):
     """Windows of one feature ("likely to buy within 30 days; ... within 90 days") are one reason."""
     for frame in (result.need, result.recall):
         for text in frame["reasons"]:
             parts = text.split("; ")
             assert len(parts) == len(set(parts))
-            assert sum("buying rhythm" in p for p in parts) <= 1, text
+            rhythm = ("buying rhythm", "usual rhythm", "at their rhythm")  # the BG/NBD family
+            assert sum(any(r in p for r in rhythm) for p in parts) <= 1, text
 
 
 def test_recall_rows_are_expected_to_pay_for_themselves(result, tables, score_as_of, models, score_config):

@@ -67,6 +67,15 @@ def test_literal_sentences_in_both_languages():
     assert _text(X, "days_since_first_order") == ["a customer for 30 days", "a customer for 13 months",
                                                   "a customer for 2.7 years", "a customer for 1 day"]
     assert _text(X, "days_since_first_order", "zh")[1] == "已是 13 个月的老顾客"
+    # a zero says what did not happen, never "spent 0" or "0 days between their first and last purchase"
+    Z = pd.DataFrame({"spend_90d": [0.0, 1234.4], "orders_30d": [0.0, 1.0], "btyd_recency_days": [0.0, 45.0],
+                      "top_category_share": [0.0, 0.5]})
+    assert _text(Z, "spend_90d") == ["nothing spent in the last 90 days", "spent 1,234 in the last 90 days"]
+    assert _text(Z, "spend_90d", "zh") == ["近 90 天没有消费", "近 90 天消费 1,234"]
+    assert _text(Z, "orders_30d") == ["no orders in the last 30 days", "1 order in the last 30 days"]
+    assert _text(Z, "btyd_recency_days") == ["bought on one day only", "45 days between their first and last purchase"]
+    assert _text(Z, "btyd_recency_days", "zh")[0] == "只在一天买过"
+    assert _text(Z, "top_category_share") == ["", "50% of purchases in their favourite category"]
 
 
 def test_labels_in_both_languages():

@@ -191,7 +191,7 @@ def _hours(need: pd.DataFrame, recall: pd.DataFrame) -> str:
         f"{_e(k)}: {100 * v:.0f}% of rows" for k, v in shares.items()) + "</p>"
 
 
-def _drift(drift: dict[str, pd.DataFrame], warn: float, top: int = 15) -> str:
+def _drift(drift: dict[str, pd.DataFrame], warn: float, top: int = 10) -> str:
     parts = []
     for task, d in drift.items():
         grows = d.loc[d["grows_with_time"], "column"].tolist() if "grows_with_time" in d else []

@@ -21,8 +21,13 @@ if TYPE_CHECKING:
 #: feature -> the feature whose sentence already says it (recency against the usual gap is the due ratio)
 REDUNDANT = {"due_ratio": "days_since_last_order"}
 
-#: "orders_30d" and "orders_90d", "bgnbd_p_buy_30d" and "_90d" are one family: a row names it once
+#: "orders_30d" and "orders_90d" are one family, and so is everything said from the buying rhythm
+#: ("likely to buy within 30 days", "... 90 days", "has gone quiet"): a row names a family once
 _WINDOWED = re.compile(r"_\d+d$")
+
+
+def _family(name: str) -> str:
+    return "bgnbd" if name.startswith("bgnbd_") else _WINDOWED.sub("", name)
 
 #: the row context a sentence may compare with (recency against the usual gap)
 _CONTEXT = ("gap_median_last10_days", "gap_mean_days")
@@ -139,7 +144,7 @@ def reasons(model, X: pd.DataFrame, k: int = 3, sep: str | None = None, method: 
     sep = sep if sep is not None else ("；" if language == "zh" else "; ")
     # the top k among the features that can be said: an internal score without words (the RFM
     # code, a quintile in the middle) must not take a reason's place
-    top = top_contributions(model, X, k + 2, method=method)
+    top = top_contributions(model, X, k + 6, method=method)
     names = list(X.columns)
     parts = np.full(top.shape, "", dtype=object)
     for j in np.unique(top[top >= 0]):
@@ -149,7 +154,7 @@ def reasons(model, X: pd.DataFrame, k: int = 3, sep: str | None = None, method: 
         if dup in names and kept in names:
             both = ((top == names.index(kept)).any(axis=1, keepdims=True)) & (top == names.index(dup))
             parts[both] = ""
-    family = np.array([_WINDOWED.sub("", n) for n in names] + [""], dtype=object)[top]
+    family = np.array([_family(n) for n in names] + [""], dtype=object)[top]
     joined = []
     for row, fam in zip(parts, family):
         seen: set[str] = set()

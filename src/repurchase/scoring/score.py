@@ -26,6 +26,19 @@ from repurchase.segments import code_to_str
 from repurchase.spine import AsOf, AsOfContext
 
 
+#: on both lists, so every row carries both facts whatever its list's ``score`` means: P(purchase
+#: within the need horizon) and P(churn within the churn horizon; empty for a customer who is not
+#: active, whom the churn model does not score)
+BOTH_SCORES = ["p_purchase", "p_churn"]
+
+
+def _with_both_scores(frame: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    s = scores.set_index("customer_id")
+    ids = frame["customer_id"]
+    return frame.assign(p_purchase=s["p_need"].reindex(ids).to_numpy(float).round(6),
+                        p_churn=s["p_churn"].where(s["active"]).reindex(ids).to_numpy(float).round(6))
+
+
 @dataclass
 class ScoreResult:
     """The two lists, the per-customer scores behind them and a summary."""
@@ -84,7 +97,8 @@ def score(tables: Tables, as_of: AsOf | AsOfContext, models: ScoringModels, conf
     t0 = time.perf_counter()
     insights = model_insights(models, preds, recall.active)
     timings["insights"] = time.perf_counter() - t0
-    result = ScoreResult(ctx.ts, need.frame, recall.frame, scores, summary, timings, drifts,
+    result = ScoreResult(ctx.ts, _with_both_scores(need.frame, scores), _with_both_scores(recall.frame, scores),
+                         scores, summary, timings, drifts,
                          drift_references(models, preds, recall.active), insights)
     refuse_drift(summary, sc)
     return result
@@ -119,4 +133,4 @@ def _summary(ctx: AsOfContext, models: ScoringModels, aud: Audience, need: NeedL
     }
 
 
-__all__ = ["ScoreResult", "score"]
+__all__ = ["BOTH_SCORES", "ScoreResult", "score"]

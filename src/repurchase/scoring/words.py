@@ -7,62 +7,13 @@ phrase returns "" when a feature has nothing worth saying to an agent (the reaso
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Callable, Mapping
 
 from repurchase.scoring.label_words import EVENT_TYPES_EN, EVENT_TYPES_ZH, WEEKDAYS
+from repurchase.scoring.numbers import _finite, ago, count, days, duration, pct, ratio, whole
 
 LANGUAGES = ("en", "zh")
-
-# --- numbers -------------------------------------------------------------------------------------
-
-
-def whole(v: float) -> str:
-    """12,345 (rounded, thousands separated)."""
-    return f"{v:,.0f}"
-
-
-def ratio(v: float) -> str:
-    """2.1 (one decimal)."""
-    return f"{v:.1f}"
-
-
-def pct(share: float) -> str:
-    """42% from 0.42."""
-    return f"{100 * share:.0f}%"
-
-
-def days(lang: str, v: float) -> str:
-    """'1 day' / '42 days' / '42 天'."""
-    n = int(round(v))
-    if lang == "zh":
-        return f"{n:,} 天"
-    return f"{n:,} day" if n == 1 else f"{n:,} days"
-
-
-def count(lang: str, v: float, one: str, many: str, zh_unit: str) -> str:
-    """'1 order' / '3 orders' / '3 次'."""
-    n = int(round(v))
-    if lang == "zh":
-        return f"{n:,} {zh_unit}"
-    return f"{n:,} {one if n == 1 else many}"
-
-
-def duration(lang: str, v: float) -> str:
-    """A span in the unit people use: days under two months, then months, then years."""
-    if v < 60:
-        return days(lang, v)
-    if v < 730:
-        m = int(round(v / 30.44))
-        return f"{m} 个月" if lang == "zh" else f"{m} months"
-    y = v / 365.25
-    return f"{y:.1f} 年" if lang == "zh" else f"{y:.1f} years"
-
-
-def _finite(v) -> bool:
-    return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
-
 
 # --- feature families ------------------------------------------------------------------------------
 
@@ -77,13 +28,6 @@ def _usual_gap(row: Mapping[str, float]) -> float | None:
         if _finite(g) and g > 0:
             return float(g)
     return None
-
-
-def ago(lang: str, v: float) -> str:
-    """'today' / '1 day ago' / '42 days ago' (zh: 今天 / 42 天前, with the space before a number)."""
-    if int(round(v)) == 0:
-        return "今天" if lang == "zh" else "today"
-    return f" {days(lang, v)}前" if lang == "zh" else f"{days(lang, v)} ago"
 
 
 def last_order(lang: str, v: float, row: Mapping[str, float]) -> str:
@@ -161,6 +105,12 @@ def _simple(en: str, zh: str, kind: str) -> Phrase:
     return lambda lang, v, row: (zh if lang == "zh" else en).format(v=FORMATS[kind](lang, v)).strip()
 
 
+def _or_zero(phrase: Phrase, en: str, zh: str) -> Phrase:
+    """``phrase``, but ``en`` / ``zh`` when the value rounds to 0 ("nothing spent", not "spent 0";
+    "" to say nothing)."""
+    return lambda lang, v, row: (zh if lang == "zh" else en) if round(v, 2) == 0 else phrase(lang, v, row)
+
+
 def _weekday(lang: str, v: float, row) -> str:
     day = WEEKDAYS[lang][int(v) % 7]
     return f"通常在{day}购买" if lang == "zh" else f"usually buys on {day}"
@@ -204,7 +154,8 @@ PHRASES: dict[str, Phrase] = {
     "preferred_hour": _simple("usually buys around {v}", "通常在 {v}左右购买", "hour"),
     "categories_bought_count": lambda lang, v, row: (f"买过 {int(round(v))} 个品类" if lang == "zh"
                                                      else f"has bought {count(lang, v, 'category', 'categories', '')}"),
-    "top_category_share": _simple("{v} of purchases in their favourite category", "{v} 的购买集中在最常买的品类", "pct"),
+    "top_category_share": _or_zero(_simple("{v} of purchases in their favourite category", "{v} 的购买集中在最常买的品类",
+                                           "pct"), "", ""),
     "categories_due_count": lambda lang, v, row: (f"{int(round(v))} 个常买品类到了回购周期" if lang == "zh"
                                                   else f"{count(lang, v, 'usual category is', 'usual categories are', '')} due for a refill"),
     "max_category_due_ratio": _simple("a usual category at {v} times its cycle", "有常买品类已到平时周期的 {v} 倍", "ratio"),
@@ -229,7 +180,8 @@ PHRASES: dict[str, Phrase] = {
     # the btyd group: the customer's rhythm in words, never the internal model's name or probability
     "btyd_repeat_days": lambda lang, v, row: (f"首购后又在 {int(round(v))} 个不同的日子买过" if lang == "zh"
                                               else f"bought on {count(lang, v, 'more day', 'more days', '')} after the first"),
-    "btyd_recency_days": _simple("{v} between their first and last purchase", "首购到最近一次购买相隔 {v}", "days"),
+    "btyd_recency_days": _or_zero(_simple("{v} between their first and last purchase", "首购到最近一次购买相隔 {v}", "days"),
+                                  "bought on one day only", "只在一天买过"),
     "btyd_age_days": _simple("first bought {v}", "首次购买是{v}", "ago"),
     "bgnbd_p_alive": _flag("still buying at their usual rhythm", "has gone quiet for their usual rhythm",
                            "仍按平时的节奏在购买", "按平时的节奏看已经沉寂"),
@@ -251,10 +203,12 @@ _WINDOW = re.compile(r"^(?P<base>.+)_(?P<w>\d+)d$")
 
 def _windowed(base: str, w: int, event_types: bool) -> Phrase | None:
     if base == "orders":
-        return lambda lang, v, row: (f"近 {w} 天下单 {int(round(v))} 次" if lang == "zh"
-                                     else f"{count(lang, v, 'order', 'orders', '')} in the last {w} days")
+        return _or_zero(lambda lang, v, row: (f"近 {w} 天下单 {int(round(v))} 次" if lang == "zh"
+                                              else f"{count(lang, v, 'order', 'orders', '')} in the last {w} days"),
+                        f"no orders in the last {w} days", f"近 {w} 天没有下单")
     if base == "spend":
-        return lambda lang, v, row: f"近 {w} 天消费 {whole(v)}" if lang == "zh" else f"spent {whole(v)} in the last {w} days"
+        return _or_zero(lambda lang, v, row: f"近 {w} 天消费 {whole(v)}" if lang == "zh" else f"spent {whole(v)} in the last {w} days",
+                        f"nothing spent in the last {w} days", f"近 {w} 天没有消费")
     if base == "events":
         return lambda lang, v, row: (f"近 {w} 天社群互动 {int(round(v))} 次" if lang == "zh"
                                      else f"{count(lang, v, 'community activity', 'community activities', '')} in the last {w} days")
