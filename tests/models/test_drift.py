@@ -42,3 +42,20 @@ def test_a_feature_that_grows_with_time_is_judged_against_the_previous_run_only(
     jump = now.assign(days_since_first_order=rng.uniform(0, 2000, n))
     d = drift_table(train, jump, rng.random(n), previous=last_month).set_index("column")
     assert d.loc["days_since_first_order", "judged_psi"] > 0.25
+
+
+def test_ages_are_rebased_by_the_days_since_the_reference(seed):
+    """The same customers a month later: every tenure is 31 days longer. Re-based, nothing moved;
+    only newcomers (a changed cohort mix) would show."""
+    rng = np.random.default_rng(seed)
+    tenure = rng.uniform(0, 400, 5000)
+    then = reference(pd.DataFrame({"days_since_first_order": tenure, "orders_count": tenure // 30}), rng.random(5000),
+                     as_of="2025-01-01")
+    assert then["_as_of"] == "2025-01-01"
+    later = pd.DataFrame({"days_since_first_order": tenure + 31, "orders_count": tenure // 30})
+    d = drift_table(then, later, rng.random(5000), previous=then, as_of="2025-02-01").set_index("column")
+    assert d.loc["days_since_first_order", "psi_previous"] < 1e-9 and d.loc["days_since_first_order", "psi"] < 1e-9
+    assert "_as_of" not in d.index
+    newcomers = later.assign(days_since_first_order=np.r_[tenure[:4000] + 31, rng.uniform(0, 31, 1000)])
+    d = drift_table(then, newcomers, rng.random(5000), previous=then, as_of="2025-02-01").set_index("column")
+    assert d.loc["days_since_first_order", "judged_psi"] > 0.2  # a fifth of the customers are new

@@ -8,6 +8,8 @@ shift worth a look, > 0.25 a different population.
 Features that grow with time by definition (tenure, cumulative counts) drift against any earlier
 date without anything having changed: they are judged only against the previous scoring run
 (days or weeks earlier), never against the training holdout, and :data:`GROWS_WITH_TIME` names them.
+The ages among them (:data:`AGES`) are re-based first: today's value minus the days since the
+reference, so the same customers compare equal and only a changed cohort mix shows.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ GROWS_WITH_TIME = frozenset({
     "days_since_first_order", "days_since_registered", "days_since_joined_group", "btyd_age_days",
     "btyd_recency_days", "btyd_repeat_days", "orders_count", "spend_total", "referrals_made",
     "categories_bought_count"})
+
+#: ages in days: a customer's value grows by exactly the days elapsed
+AGES = frozenset({"days_since_first_order", "days_since_registered", "days_since_joined_group", "btyd_age_days"})
 
 N_BINS = 10
 EPS = 1e-4
@@ -41,9 +46,10 @@ def _shares(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return counts / max(len(x), 1)
 
 
-def reference(X: pd.DataFrame, score: np.ndarray) -> dict:
-    """What the training-time distributions were: bin edges and shares per feature and the score."""
-    out = {}
+def reference(X: pd.DataFrame, score: np.ndarray, as_of: str | None = None) -> dict:
+    """What the distributions were at ``as_of`` (the training holdout, or a scoring run): bin edges
+    and shares per feature and the score; ``as_of`` is kept under ``"_as_of"`` for re-basing ages."""
+    out: dict = {"_as_of": as_of} if as_of is not None else {}
     for name, values in [*X.items(), ("score", pd.Series(score))]:
         v = values.to_numpy(float)
         e = _edges(v)
@@ -59,9 +65,23 @@ def psi(expected: np.ndarray, actual: np.ndarray) -> float:
 DRIFT_COLUMNS = ["column", "psi", "psi_previous", "grows_with_time", "judged_psi", "missing_then", "missing_now"]
 
 
-def drift_table(ref: dict, X: pd.DataFrame, score: np.ndarray, previous: dict | None = None) -> pd.DataFrame:
+def _days_since(ref: dict | None, as_of: str | None) -> float:
+    """Days from a reference's date to ``as_of`` (0 when either is unknown: no re-basing)."""
+    then = (ref or {}).get("_as_of")
+    return float((pd.Timestamp(as_of) - pd.Timestamp(then)).days) if then and as_of else 0.0
+
+
+def _psi_against(r: dict, v: np.ndarray, name: str, days: float) -> tuple[float, np.ndarray]:
+    v = v - days if name in AGES else v
+    now = _shares(v, np.asarray(r["edges"], float))
+    return round(psi(r["shares"], now), 4), now
+
+
+def drift_table(ref: dict, X: pd.DataFrame, score: np.ndarray, previous: dict | None = None,
+                as_of: str | None = None) -> pd.DataFrame:
     """PSI per column against ``ref`` (the training holdout, from :func:`reference`) and, when
-    given, against ``previous`` (the previous scoring run's :func:`reference`).
+    given, against ``previous`` (the previous scoring run's :func:`reference`), for rows scored
+    at ``as_of`` (ages are re-based by the days since each reference's date).
 
     ``judged_psi`` is what an alarm looks at: the PSI against training, except for a feature that
     grows with time (:data:`GROWS_WITH_TIME`), judged against the previous run only (NaN without
@@ -69,17 +89,18 @@ def drift_table(ref: dict, X: pd.DataFrame, score: np.ndarray, previous: dict | 
     """
     rows = []
     for name, r in ref.items():
+        if name.startswith("_"):
+            continue
         if name == "score":
             v = np.asarray(score, float)
         elif name in X.columns:
             v = X[name].to_numpy(float)
         else:
             continue
-        now = _shares(v, np.asarray(r["edges"], float))
+        p_ref, now = _psi_against(r, v, name, _days_since(ref, as_of))
         prev = (previous or {}).get(name)
-        p_prev = round(psi(prev["shares"], _shares(v, np.asarray(prev["edges"], float))), 4) if prev else np.nan
+        p_prev = _psi_against(prev, v, name, _days_since(previous, as_of))[0] if prev else np.nan
         grows = name in GROWS_WITH_TIME
-        p_ref = round(psi(r["shares"], now), 4)
         rows.append({"column": name, "psi": p_ref, "psi_previous": p_prev, "grows_with_time": grows,
                      "judged_psi": p_prev if grows else p_ref,
                      "missing_then": r["shares"][-1], "missing_now": round(float(now[-1]), 6)})

@@ -87,7 +87,7 @@ def _predict(m: ScoringModel, feats: pd.DataFrame) -> np.ndarray:
 
 
 def drift(models: ScoringModels, preds: Predictions, active: np.ndarray, sc: ScoringConfig,
-          previous: dict | None = None) -> dict[str, pd.DataFrame]:
+          previous: dict | None = None, as_of: str | None = None) -> dict[str, pd.DataFrame]:
     """PSI per feature and of the score against each model's training holdout and, given
     ``previous`` (task -> the previous run's reference), against the previous scoring run; a
     warning for each column whose judged PSI is above ``scoring.drift_warn_psi`` (features that
@@ -99,8 +99,9 @@ def drift(models: ScoringModels, preds: Predictions, active: np.ndarray, sc: Sco
     for m, rows in ((models.need, everyone), (models.churn, active)):  # churn was trained on active customers
         if m.rules or "reference" not in m.manifest:
             continue
-        out[m.task] = drift_table(m.manifest["reference"], preds.features_of(m).loc[rows, m.features], preds.p(m)[rows],
-                                  previous=(previous or {}).get(m.task))
+        ref = {"_as_of": m.manifest.get("holdout"), **m.manifest["reference"]}
+        out[m.task] = drift_table(ref, preds.features_of(m).loc[rows, m.features], preds.p(m)[rows],
+                                  previous=(previous or {}).get(m.task), as_of=as_of)
     for task, d in out.items():
         high = d.loc[d["judged_psi"] > sc.drift_warn_psi]
         if len(high):
@@ -109,7 +110,8 @@ def drift(models: ScoringModels, preds: Predictions, active: np.ndarray, sc: Sco
     return out
 
 
-def drift_references(models: ScoringModels, preds: Predictions, active: np.ndarray) -> dict[str, dict]:
+def drift_references(models: ScoringModels, preds: Predictions, active: np.ndarray,
+                     as_of: str | None = None) -> dict[str, dict]:
     """Today's distributions per model (what the next run compares with), as
     :func:`repurchase.models.drift.reference` builds them at training."""
     from repurchase.models.drift import reference
@@ -118,7 +120,7 @@ def drift_references(models: ScoringModels, preds: Predictions, active: np.ndarr
     everyone = np.ones(len(preds.spine), dtype=bool)
     for m, rows in ((models.need, everyone), (models.churn, active)):
         if not m.rules:
-            out[m.task] = reference(preds.features_of(m).loc[rows, m.features], preds.p(m)[rows])
+            out[m.task] = reference(preds.features_of(m).loc[rows, m.features], preds.p(m)[rows], as_of)
     return out
 
 

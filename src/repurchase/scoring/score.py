@@ -89,7 +89,7 @@ def score(tables: Tables, as_of: AsOf | AsOfContext, models: ScoringModels, conf
     aud = _audience(tables, ctx, preds, sc, timings)
     need = need_list(tables, aud, preds, models, config, timings)
     recall = recall_list(tables, aud, preds, models.churn, config, timings)
-    drifts = drift(models, preds, recall.active, sc, previous)
+    drifts = drift(models, preds, recall.active, sc, previous, str(ctx.date))
     summary = _summary(ctx, models, aud, need, recall)
     summary["drift"] = {task: drift_summary(d, sc) for task, d in drifts.items()}
     scores = aud.base[["customer_id"]].assign(p_need=preds.p(models.need), p_churn=preds.p(models.churn),
@@ -99,7 +99,7 @@ def score(tables: Tables, as_of: AsOf | AsOfContext, models: ScoringModels, conf
     timings["insights"] = time.perf_counter() - t0
     result = ScoreResult(ctx.ts, _with_both_scores(need.frame, scores), _with_both_scores(recall.frame, scores),
                          scores, summary, timings, drifts,
-                         drift_references(models, preds, recall.active), insights)
+                         drift_references(models, preds, recall.active, str(ctx.date)), insights)
     refuse_drift(summary, sc)
     return result
 
