@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -51,7 +52,13 @@ def previous(tmp_path_factory, synthetic_dir, bundles_dir, score_as_of):
     args = ["score", str(synthetic_dir), "--as-of", yesterday, "--out", str(root / "lists"), "--models", str(bundles_dir),
             "--db", f"sqlite:///{root / 'crm.db'}", *SMALL]
     assert _cli(args) == 0
+    shutil.copytree(root / "lists", root / "yesterday")  # to put back after a case that completed today's run
     return root, _digest(root / "lists"), _db_rows(root / "crm.db")
+
+
+def _put_back_yesterday(root: Path) -> None:
+    shutil.rmtree(root / "lists")
+    shutil.copytree(root / "yesterday", root / "lists")
 
 
 def _today_args(root, synthetic_dir, bundles_dir, score_as_of):
@@ -75,20 +82,29 @@ def test_score_killed_at_a_point_leaves_old_or_complete_new(previous, point, fil
         assert files == old_files
     rows = _db_rows(root / "crm.db")
     pd.testing.assert_frame_equal(rows, old_rows)  # the interrupted load was rolled back
-    # put yesterday's lists back for the next case
-    yesterday = old_rows["as_of"].iloc[0]
-    assert _cli(["score", str(synthetic_dir), "--as-of", yesterday, "--out", str(root / "lists"),
-                 "--models", str(bundles_dir), *SMALL]) == 0
+    _put_back_yesterday(root)
+
+
+def _today_after_yesterday(previous, out: Path, synthetic_dir, bundles_dir, score_as_of) -> None:
+    """Today's run into ``out`` holding yesterday's lists (drift is also measured against them)."""
+    shutil.copytree(previous[0] / "yesterday", out)
+    assert _cli(["score", str(synthetic_dir), "--as-of", score_as_of, "--out", str(out), "--models", str(bundles_dir),
+                 *SMALL]) == 0
+
+
+@pytest.fixture(scope="module")
+def probe(previous, tmp_path_factory, synthetic_dir, bundles_dir, score_as_of):
+    """Today's complete run, undisturbed, and how long it took."""
+    out = tmp_path_factory.mktemp("probe") / "lists"
+    t0 = time.perf_counter()
+    _today_after_yesterday(previous, out, synthetic_dir, bundles_dir, score_as_of)
+    return out, time.perf_counter() - t0
 
 
 @pytest.mark.parametrize("fraction", [0.5, 0.85])
-def test_score_killed_at_any_time(previous, fraction, synthetic_dir, bundles_dir, score_as_of, tmp_path):
+def test_score_killed_at_any_time(previous, probe, fraction, synthetic_dir, bundles_dir, score_as_of):
     root, old_files, old_rows = previous
-    t0 = time.perf_counter()
-    probe = tmp_path / "probe"
-    assert _cli(["score", str(synthetic_dir), "--as-of", score_as_of, "--out", str(probe), "--models", str(bundles_dir),
-                 *SMALL]) == 0
-    full = time.perf_counter() - t0
+    probe, full = probe
     _cli(_today_args(root, synthetic_dir, bundles_dir, score_as_of), kill_after=fraction * full)
     files = _digest(root / "lists")
     assert files == old_files or files == _digest(probe)
@@ -96,13 +112,12 @@ def test_score_killed_at_any_time(previous, fraction, synthetic_dir, bundles_dir
     today = rows.loc[rows["as_of"] == score_as_of]
     assert len(today) in (0, sum(len(pd.read_parquet(probe / f)) for f in ("need_list.parquet", "recall_list.parquet")))
     pd.testing.assert_frame_equal(rows.loc[rows["as_of"] != score_as_of].reset_index(drop=True), old_rows)
+    _put_back_yesterday(root)
 
 
-def test_same_inputs_give_byte_identical_lists(synthetic_dir, bundles_dir, score_as_of, tmp_path):
-    for name in ("a", "b"):
-        assert _cli(["score", str(synthetic_dir), "--as-of", score_as_of, "--out", str(tmp_path / name),
-                     "--models", str(bundles_dir), *SMALL]) == 0
-    a, b = _digest(tmp_path / "a"), _digest(tmp_path / "b")
+def test_same_inputs_give_byte_identical_lists(previous, probe, synthetic_dir, bundles_dir, score_as_of, tmp_path):
+    _today_after_yesterday(previous, tmp_path / "b", synthetic_dir, bundles_dir, score_as_of)
+    a, b = _digest(probe[0]), _digest(tmp_path / "b")
     assert {k: v for k, v in a.items() if k.endswith((".csv", ".parquet", ".json"))} == \
         {k: v for k, v in b.items() if k.endswith((".csv", ".parquet", ".json"))}
 

@@ -33,10 +33,10 @@ def _wall(col: str, tz: str) -> str:
 
 def _quintile(value: str, order: str) -> str:
     """1..5 by average-tie percentile rank within the as-of date (pandas rank(pct=True))."""
-    return (f"LEAST(5, GREATEST(1, CEIL(5 * ("
-            f"RANK() OVER (PARTITION BY as_of_key ORDER BY {value} {order}) "
-            f"+ (COUNT(*) OVER (PARTITION BY as_of_key, {value}) - 1) / 2.0"
-            f") / COUNT(*) OVER (PARTITION BY as_of_key))))")
+    pct = (f"(RANK() OVER (PARTITION BY as_of_key ORDER BY {value} {order}) "
+           f"+ (COUNT(*) OVER (PARTITION BY as_of_key, {value}) - 1) / 2.0) "
+           f"/ COUNT(*) OVER (PARTITION BY as_of_key)")
+    return f"LEAST(5, GREATEST(1, CEIL(({pct}) * 5)))"
 
 
 def rfm_sql(tz: str) -> str:
