@@ -76,6 +76,10 @@ def test_literal_sentences_in_both_languages():
     assert _text(Z, "btyd_recency_days") == ["bought on one day only", "45 days between their first and last purchase"]
     assert _text(Z, "btyd_recency_days", "zh")[0] == "只在一天买过"
     assert _text(Z, "top_category_share") == ["", "50% of purchases in their favourite category"]
+    # invoices split on one day are not "every 0 days"; a shop's category name stands apart in Chinese
+    G = pd.DataFrame({"gap_mean_days": [0.2, 12.0], "due_ratio_holder": [4.6, np.nan]})
+    assert _text(G, "gap_mean_days") == ["usually orders again the same day", "usually buys every 12 days"]
+    assert _text(G, "due_ratio_holder", "zh") == ["「holder」距上次购买已是平时周期的 4.6 倍", "从未买过「holder」"]
 
 
 def test_labels_in_both_languages():

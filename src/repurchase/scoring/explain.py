@@ -22,12 +22,15 @@ if TYPE_CHECKING:
 REDUNDANT = {"due_ratio": "days_since_last_order"}
 
 #: "orders_30d" and "orders_90d" are one family, and so is everything said from the buying rhythm
-#: ("likely to buy within 30 days", "... 90 days", "has gone quiet"): a row names a family once
+#: ("likely to buy within 30 days", "... 90 days", "has gone quiet"), and every usual gap (recent
+#: median, mean, spread): a row names a family once
 _WINDOWED = re.compile(r"_\d+d$")
 
 
 def _family(name: str) -> str:
-    return "bgnbd" if name.startswith("bgnbd_") else _WINDOWED.sub("", name)
+    if name.startswith(("bgnbd_", "gap_")):  # the buying rhythm; the usual gap, recent or all-time
+        return name.split("_")[0]
+    return _WINDOWED.sub("", name)
 
 #: the row context a sentence may compare with (recency against the usual gap)
 _CONTEXT = ("gap_median_last10_days", "gap_mean_days")

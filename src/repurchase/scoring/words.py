@@ -111,6 +111,12 @@ def _or_zero(phrase: Phrase, en: str, zh: str) -> Phrase:
     return lambda lang, v, row: (zh if lang == "zh" else en) if round(v, 2) == 0 else phrase(lang, v, row)
 
 
+def _or_within_a_day(phrase: Phrase) -> Phrase:
+    """A gap under half a day is orders placed the same day, not "every 0 days"."""
+    return lambda lang, v, row: (("通常当天再次下单" if lang == "zh" else "usually orders again the same day")
+                                 if v < 0.5 else phrase(lang, v, row))
+
+
 def _weekday(lang: str, v: float, row) -> str:
     day = WEEKDAYS[lang][int(v) % 7]
     return f"通常在{day}购买" if lang == "zh" else f"usually buys on {day}"
@@ -145,9 +151,9 @@ PHRASES: dict[str, Phrase] = {
                          "比多数顾客买得更勤", "比多数顾客买得少"),
     "m_score": _quintile("spends more than most customers", "spends less than most customers",
                          "比多数顾客花得多", "比多数顾客花得少"),
-    "gap_mean_days": _simple("usually buys every {v}", "平均每 {v}买一次", "days"),
+    "gap_mean_days": _or_within_a_day(_simple("usually buys every {v}", "平均每 {v}买一次", "days")),
     "gap_std_days": _rhythm_steadiness,
-    "gap_median_last10_days": _simple("lately buys every {v}", "最近每 {v}买一次", "days"),
+    "gap_median_last10_days": _or_within_a_day(_simple("lately buys every {v}", "最近每 {v}买一次", "days")),
     "due_ratio": _simple("{v} times their usual gap since the last order", "距上次购买已是平时间隔的 {v} 倍", "ratio"),
     "orders_trend_90d": _trend("orders", "下单", 90),
     "preferred_weekday": _weekday,
@@ -230,9 +236,9 @@ def phrase_for(name: str, group: str | None) -> tuple[Phrase | None, tuple[str, 
         return PHRASES[name], MISSING.get(name)
     if name.startswith("due_ratio_"):
         cat = name[len("due_ratio_"):]
-        return (lambda lang, v, row: (f"{cat}距上次购买已是平时周期的 {ratio(v)} 倍" if lang == "zh"
+        return (lambda lang, v, row: (f"「{cat}」距上次购买已是平时周期的 {ratio(v)} 倍" if lang == "zh"
                                       else f"{cat}: last bought {ratio(v)} times its usual cycle ago"),
-                (f"never bought {cat}", f"从未买过{cat}"))
+                (f"never bought {cat}", f"从未买过「{cat}」"))
     m = _WINDOW.match(name)
     if m is not None:
         base, w = m.group("base"), int(m.group("w"))
