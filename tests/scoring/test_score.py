@@ -168,6 +168,14 @@ def test_every_row_carries_both_probabilities_whatever_its_score_means(result):
     assert result.need["p_churn"].notna().to_numpy()[~inactive].all()
 
 
+def test_no_reason_reads_against_its_list(result):
+    """A churn reason never reads as a sign of buying, nor a need reason as one of lapsing."""
+    need, recall = " | ".join(result.need["reasons"]), " | ".join(result.recall["reasons"])
+    assert "unlikely to buy" not in need and "has gone quiet" not in need
+    assert "still buying at their usual rhythm" not in recall
+    assert not any(p.startswith("by their buying rhythm, likely") for t in result.recall["reasons"] for p in t.split("; "))
+
+
 def test_a_row_says_each_fact_once(result):
     """Windows of one feature ("likely to buy within 30 days; ... within 90 days") are one reason."""
     for frame in (result.need, result.recall):

@@ -82,6 +82,15 @@ def test_literal_sentences_in_both_languages():
     assert _text(G, "due_ratio_holder", "zh") == ["「holder」距上次购买已是平时周期的 4.6 倍", "从未买过「holder」"]
 
 
+def test_which_way_a_sentence_leans():
+    from repurchase.scoring.words import leaning
+
+    assert leaning("bgnbd_p_alive", np.array([0.9, 0.2, np.nan])).tolist() == [1, -1, 0]
+    assert leaning("bgnbd_p_buy_30d", np.array([0.5, 0.49])).tolist() == [1, -1]
+    assert leaning("f_score", np.array([5, 3, 1])).tolist() == [1, 0, -1]
+    assert leaning("days_since_last_order", np.array([400.0])).tolist() == [0]
+
+
 def test_labels_in_both_languages():
     assert offer_label("en", 50, 7) == "50% off, valid 7 days"
     assert offer_label("zh", 50, 7) == "5折券，7天有效"

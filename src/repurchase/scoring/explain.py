@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from repurchase.features.catalog import lookup
-from repurchase.scoring.words import say
+from repurchase.scoring.words import leaning, say
 
 if TYPE_CHECKING:
     from repurchase.config import ScoringConfig
@@ -136,13 +136,14 @@ def top_contributions(model, X: pd.DataFrame, k: int = 3, chunk: int = 100_000, 
 
 
 def reasons(model, X: pd.DataFrame, k: int = 3, sep: str | None = None, method: str = "shap",
-            language: str = "en") -> pd.Series:
+            language: str = "en", toward: int = 1) -> pd.Series:
     """The top ``k`` drivers of each row's score written for a person in ``language``, joined by
     ``sep`` (default "; ", in Chinese "；").
 
-    Only features that push the score up are named (for the churn model: toward churn), and only
-    those with something to say to a customer-facing agent; the text shows the customer's own
-    value in words (see :mod:`repurchase.scoring.words`).
+    Only features that push the score up are named, and only those with something to say to a
+    customer-facing agent; the text shows the customer's own value in words (see
+    :mod:`repurchase.scoring.words`). ``toward``: +1 when the score means buying (the need list),
+    -1 when it means lapsing (churn): a sentence that reads the other way is left out.
     """
     sep = sep if sep is not None else ("；" if language == "zh" else "; ")
     # the top k among the features that can be said: an internal score without words (the RFM
@@ -150,19 +151,23 @@ def reasons(model, X: pd.DataFrame, k: int = 3, sep: str | None = None, method: 
     top = top_contributions(model, X, k + 6, method=method)
     names = list(X.columns)
     parts = np.full(top.shape, "", dtype=object)
+    against = np.zeros(top.shape, dtype=bool)
     for j in np.unique(top[top >= 0]):
         rows, slots = np.nonzero(top == j)
         parts[rows, slots] = _text(X.iloc[rows], names[j], language)
+        against[rows, slots] = leaning(names[j], X[names[j]].to_numpy(float)[rows]) == -toward
     for dup, kept in REDUNDANT.items():  # the same fact twice in one row is said once
         if dup in names and kept in names:
             both = ((top == names.index(kept)).any(axis=1, keepdims=True)) & (top == names.index(dup))
             parts[both] = ""
     family = np.array([_family(n) for n in names] + [""], dtype=object)[top]
     joined = []
-    for row, fam in zip(parts, family):
+    for row, fam, back in zip(parts, family, against):
         seen: set[str] = set()
         said = [p for p, f in zip(row, fam) if p and not (f in seen or seen.add(f))]
-        joined.append(sep.join(said[:k]))
+        # a sentence that reads against the list is said only when nothing else can be
+        fit = [p for p in said if p not in set(row[back])]
+        joined.append(sep.join((fit or said)[:k]))
     return pd.Series(joined, index=X.index, name="reasons")
 
 

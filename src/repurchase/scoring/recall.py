@@ -126,7 +126,7 @@ def _frame(aud: Audience, feats: pd.DataFrame, v: _Value, r: _Ranked, churn: Sco
     recall = list_frame(aud.base, rows, "recall", v.p_churn[rows], r.band[:keep], ctrl, churn.version)
     recall["offer"] = r.offers["offer"].to_numpy()[:keep]
     recall["reasons"] = reasons(churn.model, feats[churn.features].iloc[rows], method=reasons_method(sc, len(rows)),
-                                language=language).to_numpy() if len(rows) else []
+                                language=language, toward=-1).to_numpy() if len(rows) else []
     recall["best_contact_hour"] = aud.base["best_contact_hour"].to_numpy()[rows]
     recall["expected_spend"] = np.round(v.expected_spend[rows], 2)
     recall["value_at_risk"] = np.round(v.value_at_risk[rows], 2)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Callable, Mapping
 
+import numpy as np
+
 from repurchase.scoring.label_words import EVENT_TYPES_EN, EVENT_TYPES_ZH, WEEKDAYS
 from repurchase.scoring.numbers import _finite, ago, count, days, duration, pct, ratio, whole
 
@@ -248,6 +250,23 @@ def phrase_for(name: str, group: str | None) -> tuple[Phrase | None, tuple[str, 
                                           else f"by their buying rhythm, unlikely to buy within {w} days")), None
         return _windowed(base, w, group == "engagement"), None
     return None, None
+
+
+def leaning(name: str, values: np.ndarray) -> np.ndarray:
+    """Per value: +1 when the sentence of ``name`` reads as a sign of buying again ("still buying
+    at their usual rhythm"), -1 as a sign of lapsing ("unlikely to buy within 90 days"), 0 when it
+    reads neither way (missing values too). A churn reason must not read as a sign of buying, nor
+    a need reason as one of lapsing, even where the trees' interactions credit it so."""
+    v = np.asarray(values, float)
+    out = np.zeros(len(v), dtype=np.int8)
+    ok = np.isfinite(v)
+    if name == "bgnbd_p_alive" or name.startswith("bgnbd_p_buy_"):
+        out[ok] = np.where(v[ok] >= 0.5, 1, -1)
+    elif name in ("r_score", "f_score"):
+        out[ok] = np.where(v[ok] >= 4, 1, np.where(v[ok] <= 2, -1, 0))
+    elif name == "in_group":
+        out[ok] = np.where(v[ok] >= 1, 1, -1)
+    return out
 
 
 def say(name: str, group: str | None, lang: str, value: float, row: Mapping[str, float]) -> str:
