@@ -66,6 +66,9 @@ def package_group(data_dir: str, group: str, dates: list[str], dtype: str = "flo
 
 
 def engine(approach: str, data_dir: str, threads: int):
+    if approach == "ibis_md":
+        from ibis_multidate import IbisMultiDate
+        return IbisMultiDate(data_dir, threads=threads)
     if approach == "ibis":
         from ibis_features import IbisEngine
         return IbisEngine(data_dir, threads=threads)
@@ -85,9 +88,9 @@ def compute(approach: str, group: str, data_dir: str, dates: list[str], threads:
 def compare(args) -> None:
     dates = args.as_of or ["2024-11-01", "2025-06-01", "2025-12-01"]
     rows = []
-    for group in ("rfm", "engagement"):
+    for group in args.groups.split(","):
         ref = package_group(args.data, group, dates, dtype="float64")
-        for approach in ("ibis", "sql"):
+        for approach in args.approaches.split(","):
             mine = compute(approach, group, args.data, dates)
             m = ref.merge(mine, on=KEYS, how="outer", suffixes=("_pkg", ""), indicator=True)
             only = m["_merge"].value_counts().to_dict()
@@ -109,7 +112,7 @@ def compare(args) -> None:
                 rows.append({"group": group, "approach": approach, "column": ",".join(missing),
                              "note": "package column not produced"})
     out = pd.DataFrame(rows)
-    out.to_csv(HERE / f"correctness_{Path(args.data).name}.csv", index=False)
+    out.to_csv(HERE / f"correctness_{Path(args.data).name}{args.suffix}.csv", index=False)
     with pd.option_context("display.max_rows", 500, "display.width", 200):
         print(out.to_string(index=False))
 
@@ -170,8 +173,11 @@ def main() -> None:
     c = sub.add_parser("compare")
     c.add_argument("--data", default="/tmp/spike_demo")
     c.add_argument("--as-of", nargs="*")
+    c.add_argument("--groups", default="rfm,engagement")
+    c.add_argument("--approaches", default="ibis,sql")
+    c.add_argument("--suffix", default="", help="appended to the correctness csv name")
     o = sub.add_parser("one")
-    o.add_argument("--approach", choices=["ibis", "sql", "package"], required=True)
+    o.add_argument("--approach", choices=["ibis", "ibis_md", "sql", "package"], required=True)
     o.add_argument("--group", choices=["rfm", "engagement"], required=True)
     o.add_argument("--dates", type=int, default=1)
     o.add_argument("--data", required=True)
