@@ -16,7 +16,11 @@ ever repeated:
 * The dense spine (customer x every key from the customer's first entry on) left-joins the deltas,
   and cumulative windows per customer ordered by key (sum; max for the last order and largest
   order; min for the first order) turn deltas into the as-of values.
-* Quintile scores stay per as-of date, as before.
+* Quintile scores stay per as-of date, but come from the (date, value) frequencies
+  (:func:`quintile_table`) instead of rank windows over every row.
+* The keyed orders and the feature table are ``.cache()``-d: DuckDB otherwise re-evaluates each
+  referenced sub-expression (5 and 4 times here). The union and pivot shapes below are the
+  measured-slower alternatives, kept for the record (RESULTS.md, "Multi-date rfm, rewritten").
 
 Every value is an integer (counts, cents, epoch seconds) until the final divisions, which are the
 same operations as in the one-date query, so the results are identical, not just close.
@@ -36,12 +40,49 @@ def key_of(ts: ibis.Value, bounds) -> ibis.Value:
     return sum(((ts >= int(b)).cast("int64") for b in bounds), ibis.literal(0, "int64"))
 
 
+def quintile_table(t: ibis.Table, col: str, out: str, *, descending: bool = False) -> ibis.Table:
+    """``quintile`` computed on the distinct values per as-of date instead of on every row: the
+    (as_of_key, value) frequencies, a running count of the values before each one, then the same
+    arithmetic: ``(rank_min + (ties - 1) / 2) / n``, ``ceil(pct * 5)`` clipped to 1..5. Join it back
+    on (as_of_key, col)."""
+    f = t.group_by("as_of_key", col).aggregate(ties=t.count())
+    order = ibis.desc(col) if descending else ibis.asc(col)
+    f = f.mutate(below=f.ties.cumsum(group_by="as_of_key", order_by=order) - f.ties,
+                 n=f.ties.sum().over(group_by="as_of_key"))
+    pct = (f.below + 1 + (f.ties - 1) / 2.0) / f.n
+    return f.select("as_of_key", col, **{out: (pct * 5).ceil().clip(lower=1, upper=5)})
+
+
 class IbisMultiDate(IbisEngine):
-    def rfm_md_expr(self, orders: ibis.Table, asof: ibis.Table, params: pd.DataFrame) -> ibis.Table:
+    cache_stages = True
+    def rfm_md_expr(self, orders: ibis.Table, asof: ibis.Table, params: pd.DataFrame, *,
+                    union: bool = False) -> ibis.Table:
         n = len(params)
         o = self.paid(orders)
         o = o.mutate(entry=key_of(o.ts_s, params["t_s"]),
                      **{f"exit{w}": key_of(o.ts_s, params[f"s{w}"]) for w in ORDER_WINDOWS})
+        if self.cache_stages:
+            o = o.cache()  # read and key the orders once; the five aggregates below each scan them
+        if union:
+            return self._md_union(o, asof, n)
+        # narrow: one aggregate per key kind, each joined onto the spine grid
+        e = o.filter(o.entry < n)
+        d = e.group_by("customer_id", as_of_key=e.entry).aggregate(
+            n_in=e.count(), c_in=e.cents.sum(), last_s=e.ts_s.max(), first_s=e.ts_s.min(), max_c=e.cents.max())
+        firsts = d.group_by("customer_id").aggregate(f=d.as_of_key.min())
+        g = (firsts.join(asof, firsts.f <= asof.as_of_key).select("customer_id", "as_of_key", "t_wall")
+             .left_join(d, ["customer_id", "as_of_key"]).drop("customer_id_right", "as_of_key_right"))
+        measures = ["n_in", "c_in"]
+        for w in ORDER_WINDOWS:
+            x = o.filter(o[f"exit{w}"] < n)
+            x = x.group_by("customer_id", as_of_key=x[f"exit{w}"]).aggregate(
+                **{f"n_out{w}": x.count(), f"c_out{w}": x.cents.sum()})
+            g = g.left_join(x, ["customer_id", "as_of_key"]).drop("customer_id_right", "as_of_key_right")
+            measures += [f"n_out{w}", f"c_out{w}"]
+        return self._md_finish(g, measures)
+
+    def _md_union(self, o: ibis.Table, asof: ibis.Table, n: int) -> ibis.Table:
+        """The first try: one aggregate over the union of entry and exit rows (slower: wide rows)."""
         zero, none = ibis.literal(0, "int64"), ibis.null("int64")
         measures = ["n_in", "c_in", *(f"{p}{w}" for w in ORDER_WINDOWS for p in ("n_out", "c_out"))]
 
@@ -64,6 +105,10 @@ class IbisMultiDate(IbisEngine):
         firsts = d.filter(d.n_in > 0).group_by("customer_id").aggregate(f=d.as_of_key.min())
         grid = firsts.join(asof, firsts.f <= asof.as_of_key).select("customer_id", "as_of_key", "t_wall")
         g = grid.left_join(d, ["customer_id", "as_of_key"]).drop("customer_id_right", "as_of_key_right")
+        return self._md_finish(g, measures)
+
+    def _md_finish(self, g: ibis.Table, measures: list[str]) -> ibis.Table:
+        """Deltas on the dense (customer, key) spine -> cumulative values -> the rfm columns."""
         win = dict(group_by="customer_id", order_by="as_of_key")
         cum = {m: g[m].fill_null(0).cumsum(**win) for m in measures}
         c = g.select("customer_id", "as_of_key", "t_wall", **cum,
@@ -84,6 +129,51 @@ class IbisMultiDate(IbisEngine):
             max_order_value=c.max_c / 100.0,
             **windows,
         )
+        if self.cache_stages:
+            agg = agg.cache()  # a temp table: otherwise the four references below may recompute it
+        for col, out, desc in (("days_since_last_order", "r_score", True), ("orders_count", "f_score", False),
+                               ("cents_total", "m_score", False)):
+            agg = agg.join(quintile_table(agg, col, out, descending=desc), ["as_of_key", col])
+        return agg.select("customer_id", "as_of_key", *RFM_COLUMNS)
+
+    def rfm_pivot_expr(self, orders: ibis.Table, params: pd.DataFrame) -> ibis.Table:
+        """One pass over the paid orders grouped by customer only, with every (as-of date x
+        measure) as a filtered aggregate (the dates are literals: a few dozen per run), then one
+        row per (customer, date) by unnesting an array of structs."""
+        o = self.paid(orders)
+        o = o.filter(o.ts_s < int(params["t_s"].max()))
+        aggs, fields = {"first_s": o.ts_s.min()}, []
+        for k, row in params.iterrows():
+            before = o.ts_s < int(row["t_s"])
+            aggs.update({f"n_{k}": o.ts_s.count(where=before), f"c_{k}": o.cents.sum(where=before),
+                         f"last_{k}": o.ts_s.max(where=before), f"maxc_{k}": o.cents.max(where=before)})
+            for w in ORDER_WINDOWS:
+                inside = before & (o.ts_s >= int(row[f"s{w}"]))
+                aggs[f"n{w}_{k}"] = o.ts_s.count(where=inside)
+                aggs[f"c{w}_{k}"] = o.cents.sum(where=inside)
+        wide = o.group_by("customer_id").aggregate(**aggs)
+        names = ["n", "c", "last", "maxc", *(f"{p}{w}" for w in ORDER_WINDOWS for p in ("n", "c"))]
+        arr = ibis.array([ibis.struct({"as_of_key": ibis.literal(int(k), "int64"),
+                                       "t_wall": ibis.literal(int(row["t_wall"]), "int64"),
+                                       **{m: wide[f"{m}_{k}"] for m in names}})
+                          for k, row in params.iterrows()])
+        c = wide.select("customer_id", "first_s", s=arr).unnest("s").unpack("s")
+        c = c.filter(c.n > 0)
+        windows = {}
+        for w in ORDER_WINDOWS:
+            windows[f"orders_{w}d"] = c[f"n{w}"]
+            windows[f"spend_{w}d"] = c[f"c{w}"].fill_null(0) / 100.0
+        agg = c.select(
+            "customer_id", "as_of_key",
+            days_since_last_order=(c.t_wall - to_wall(c.last, self.tz)) / DAY,
+            days_since_first_order=(c.t_wall - to_wall(c.first_s, self.tz)) / DAY,
+            orders_count=c.n,
+            cents_total=c.c,
+            spend_total=c.c / 100.0,
+            avg_order_value=c.c / 100.0 / c.n,
+            max_order_value=c.maxc / 100.0,
+            **windows,
+        )
         return agg.mutate(
             r_score=quintile(agg, agg.days_since_last_order, descending=True),
             f_score=quintile(agg, agg.orders_count),
@@ -94,3 +184,42 @@ class IbisMultiDate(IbisEngine):
         params = as_of_params(dates, self.tz)
         expr = self.rfm_md_expr(self.tables["orders"], ibis.memtable(params), params)
         return finish(expr.to_pandas(), params, self.tz, RFM_COLUMNS)
+
+
+class IbisMultiDatePivot(IbisMultiDate):
+    """Orders grouped by customer only, every (date x measure) a filtered aggregate (measured slower)."""
+
+    def rfm(self, dates) -> pd.DataFrame:
+        params = as_of_params(dates, self.tz)
+        expr = self.rfm_pivot_expr(self.tables["orders"], params)
+        return finish(expr.to_pandas(), params, self.tz, RFM_COLUMNS)
+
+
+class IbisMultiDateUnion(IbisMultiDate):
+    """The same deltas, but from one aggregate over a wide union (measured slower; kept for the record)."""
+
+    def rfm(self, dates) -> pd.DataFrame:
+        params = as_of_params(dates, self.tz)
+        expr = self.rfm_md_expr(self.tables["orders"], ibis.memtable(params), params, union=True)
+        return finish(expr.to_pandas(), params, self.tz, RFM_COLUMNS)
+
+
+class IbisOldJoinFreqQuintile(IbisMultiDate):
+    """Control: the OLD join-every-order-to-every-later-date aggregate, but with this file's
+    cached feature table and frequency quintiles; separates the two changes' effects."""
+
+    def rfm(self, dates) -> pd.DataFrame:
+        import ibis_features
+        params = as_of_params(dates, self.tz)
+        real = ibis_features.quintile
+        ibis_features.quintile = lambda t, v, descending=False: ibis.literal(0.0)  # scores added below
+        try:
+            agg = self.rfm_expr(self.tables["orders"], ibis.memtable(params))
+        finally:
+            ibis_features.quintile = real
+        agg = agg.drop("r_score", "f_score", "m_score").cache()
+        # m ranks spend_total (= cents / 100, the same order and ties as the integer cents)
+        for col, out, desc in (("days_since_last_order", "r_score", True), ("orders_count", "f_score", False),
+                               ("spend_total", "m_score", False)):
+            agg = agg.join(quintile_table(agg, col, out, descending=desc), ["as_of_key", col])
+        return finish(agg.select("customer_id", "as_of_key", *RFM_COLUMNS).to_pandas(), params, self.tz, RFM_COLUMNS)

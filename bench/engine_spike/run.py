@@ -66,6 +66,15 @@ def package_group(data_dir: str, group: str, dates: list[str], dtype: str = "flo
 
 
 def engine(approach: str, data_dir: str, threads: int):
+    if approach == "ibis_old_fq":
+        from ibis_multidate import IbisOldJoinFreqQuintile
+        return IbisOldJoinFreqQuintile(data_dir, threads=threads)
+    if approach == "ibis_md_pivot":
+        from ibis_multidate import IbisMultiDatePivot
+        return IbisMultiDatePivot(data_dir, threads=threads)
+    if approach == "ibis_md_union":
+        from ibis_multidate import IbisMultiDateUnion
+        return IbisMultiDateUnion(data_dir, threads=threads)
     if approach == "ibis_md":
         from ibis_multidate import IbisMultiDate
         return IbisMultiDate(data_dir, threads=threads)
@@ -177,7 +186,7 @@ def main() -> None:
     c.add_argument("--approaches", default="ibis,sql")
     c.add_argument("--suffix", default="", help="appended to the correctness csv name")
     o = sub.add_parser("one")
-    o.add_argument("--approach", choices=["ibis", "ibis_md", "sql", "package"], required=True)
+    o.add_argument("--approach", choices=["ibis", "ibis_md", "ibis_md_union", "ibis_md_pivot", "ibis_old_fq", "sql", "package"], required=True)
     o.add_argument("--group", choices=["rfm", "engagement"], required=True)
     o.add_argument("--dates", type=int, default=1)
     o.add_argument("--data", required=True)
