@@ -17,8 +17,12 @@ if bin=$(find_bin); then echo "$bin"; exit 0; fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing Chromium (apt-get install chromium)..." >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk >/dev/null 2>&1 \
-    || { apt-get update -q >/dev/null 2>&1; apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk >/dev/null; }
+  log=$(mktemp)
+  # no package source reachable (offline, no mirror) is this machine's limit, not a failed check: exit 3
+  apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk >"$log" 2>&1 \
+    || { apt-get update -q >>"$log" 2>&1; apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk >>"$log" 2>&1; } \
+    || { echo "could not install Chromium with apt-get: $(tail -1 "$log")" >&2; rm -f "$log"; exit 3; }
+  rm -f "$log"
   bin=$(find_bin) || { echo "chromium installed but not found on PATH" >&2; exit 3; }
   echo "$bin"
   exit 0
