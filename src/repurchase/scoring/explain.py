@@ -135,6 +135,16 @@ def top_contributions(model, X: pd.DataFrame, k: int = 3, chunk: int = 100_000, 
     return out
 
 
+def _once_per_family(parts: np.ndarray, families: np.ndarray, keep: np.ndarray) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for p, f, ok in zip(parts, families, keep):
+        if p and ok and f not in seen:
+            seen.add(f)
+            out.append(p)
+    return out
+
+
 def reasons(model, X: pd.DataFrame, k: int = 3, sep: str | None = None, method: str = "shap",
             language: str = "en", toward: int = 1) -> pd.Series:
     """The top ``k`` drivers of each row's score written for a person in ``language``, joined by
@@ -163,11 +173,10 @@ def reasons(model, X: pd.DataFrame, k: int = 3, sep: str | None = None, method: 
     family = np.array([_family(n) for n in names] + [""], dtype=object)[top]
     joined = []
     for row, fam, back in zip(parts, family, against):
-        seen: set[str] = set()
-        said = [p for p, f in zip(row, fam) if p and not (f in seen or seen.add(f))]
-        # a sentence that reads against the list is said only when nothing else can be
-        fit = [p for p in said if p not in set(row[back])]
-        joined.append(sep.join((fit or said)[:k]))
+        # a sentence that reads against the list is said only when nothing else can be; then one
+        # sentence per family, in contribution order
+        fit = _once_per_family(row, fam, ~back) or _once_per_family(row, fam, np.ones_like(back))
+        joined.append(sep.join(fit[:k]))
     return pd.Series(joined, index=X.index, name="reasons")
 
 

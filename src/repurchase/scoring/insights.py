@@ -9,7 +9,7 @@ import pandas as pd
 
 from repurchase.scoring.explain import contributions
 from repurchase.scoring.models import ScoringModels
-from repurchase.scoring.predict import Predictions
+from repurchase.scoring.predict import Predictions, populations
 
 
 def model_insights(models: ScoringModels, preds: Predictions, active: np.ndarray, *, sample_rows: int = 2000,
@@ -18,8 +18,7 @@ def model_insights(models: ScoringModels, preds: Predictions, active: np.ndarray
     (feature, share of sampled rows whose largest upward push it is), ``rows`` sampled; models
     without per-row contributions are left out with ``note``."""
     out = {}
-    everyone = np.ones(len(preds.spine), dtype=bool)
-    for m, rows in ((models.need, everyone), (models.churn, active)):
+    for m, rows in populations(models, preds, active):
         X = preds.features_of(m).loc[rows, m.features]
         if len(X) > sample_rows:
             X = X.sample(sample_rows, random_state=seed)

@@ -86,6 +86,13 @@ def _predict(m: ScoringModel, feats: pd.DataFrame) -> np.ndarray:
     return m.model.predict_proba(X[m.features])[:, 1]
 
 
+def populations(models: ScoringModels, preds: Predictions, active: np.ndarray):
+    """(model, row mask) of the two main models: the need model scores everyone, the churn model
+    the active customers it was trained on. Drift, its references and the run report's insights
+    all look at these rows."""
+    return ((models.need, np.ones(len(preds.spine), dtype=bool)), (models.churn, active))
+
+
 def drift(models: ScoringModels, preds: Predictions, active: np.ndarray, sc: ScoringConfig,
           previous: dict | None = None, as_of: str | None = None) -> dict[str, pd.DataFrame]:
     """PSI per feature and of the score against each model's training holdout and, given
@@ -95,8 +102,7 @@ def drift(models: ScoringModels, preds: Predictions, active: np.ndarray, sc: Sco
     from repurchase.models.drift import drift_table
 
     out = {}
-    everyone = np.ones(len(preds.spine), dtype=bool)
-    for m, rows in ((models.need, everyone), (models.churn, active)):  # churn was trained on active customers
+    for m, rows in populations(models, preds, active):
         if m.rules or "reference" not in m.manifest:
             continue
         ref = {"_as_of": m.manifest.get("holdout"), **m.manifest["reference"]}
@@ -117,8 +123,7 @@ def drift_references(models: ScoringModels, preds: Predictions, active: np.ndarr
     from repurchase.models.drift import reference
 
     out = {}
-    everyone = np.ones(len(preds.spine), dtype=bool)
-    for m, rows in ((models.need, everyone), (models.churn, active)):
+    for m, rows in populations(models, preds, active):
         if not m.rules:
             out[m.task] = reference(preds.features_of(m).loc[rows, m.features], preds.p(m)[rows], as_of)
     return out
