@@ -88,6 +88,7 @@ def drift_table(ref: dict, X: pd.DataFrame, score: np.ndarray, previous: dict | 
     one). Sorted by ``judged_psi``, largest first.
     """
     rows = []
+    days_ref, days_prev = _days_since(ref, as_of), _days_since(previous, as_of)
     for name, r in ref.items():
         if name.startswith("_"):
             continue
@@ -97,9 +98,9 @@ def drift_table(ref: dict, X: pd.DataFrame, score: np.ndarray, previous: dict | 
             v = X[name].to_numpy(float)
         else:
             continue
-        p_ref, now = _psi_against(r, v, name, _days_since(ref, as_of))
+        p_ref, now = _psi_against(r, v, name, days_ref)
         prev = (previous or {}).get(name)
-        p_prev = _psi_against(prev, v, name, _days_since(previous, as_of))[0] if prev else np.nan
+        p_prev = _psi_against(prev, v, name, days_prev)[0] if prev else np.nan
         grows = name in GROWS_WITH_TIME
         rows.append({"column": name, "psi": p_ref, "psi_previous": p_prev, "grows_with_time": grows,
                      "judged_psi": p_prev if grows else p_ref,
