@@ -29,7 +29,12 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
 
-test-slow: $(VENV)/.installed-dev
+# the slow run also checks the Spark engine: PySpark from its own lock (big: kept out of `make test`)
+$(VENV)/.installed-spark: $(VENV)/.installed-dev requirements-spark.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-spark.lock
+	touch $@
+
+test-slow: $(VENV)/.installed-spark
 	$(BIN)/python -m pytest -m slow
 
 bench: $(VENV)/.installed-dev
@@ -40,6 +45,7 @@ bench: $(VENV)/.installed-dev
 lock: $(BIN)/uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra postgres --python-version 3.11 -o requirements-dev.lock
 	$(BIN)/uv pip compile pyproject.toml -c requirements-dev.lock --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra postgres --extra spark -c requirements-dev.lock --python-version 3.11 -o requirements-spark.lock
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache
