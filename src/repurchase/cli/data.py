@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def generate(out, customers, days, seed, start, config):
                             start=start.date() if start else None)).generate
     spec = SyntheticSpec(customers=cfg.customers, days=cfg.days, seed=cfg.seed, start=cfg.start, timezone=cfg.timezone)
     t0 = time.perf_counter()
-    paths = write_synthetic(out, spec)
+    paths = write_synthetic(out, spec, progress=sys.stderr.isatty())  # a bar over the blocks, as retrain's
     click.echo(f"Generated {spec.customers:,} customers over {spec.days} days (seed {spec.seed}) "
                f"in {time.perf_counter() - t0:.1f}s.")
     click.echo(_format.paths_text(f"Wrote {out}:", paths))

@@ -6,6 +6,7 @@ it. The Parquet bytes are reproducible for the same frames and library versions.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -30,12 +31,15 @@ def write_rejects(rejects: Mapping[str, pd.DataFrame], out_dir: str | Path) -> d
     return {name: out_dir / f"{name}.csv" for name in rejects}
 
 
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+def _arrow_table(frame: pd.DataFrame) -> pa.Table:
     with warnings.catch_warnings():
         # pyarrow reads Series.values of tz-aware columns, which pandas 3.1 deprecates.
         warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-    pq.write_table(table, path, compression="zstd")
+        return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    pq.write_table(_arrow_table(frame), path, compression="zstd")
 
 
 def write_parquet(frame: pd.DataFrame, path: str | Path) -> Path:
@@ -52,17 +56,26 @@ def write_tables(
     """Write canonical tables as Parquet (plus ``dataset.yaml``) into ``out_dir``, atomically.
 
     ``tables`` is a mapping or an iterable of ``(name, frame)`` pairs (written as they come, so
-    a generator never holds every table at once). Output is byte-for-byte reproducible for the
-    same frames and library versions.
+    a generator never holds every table at once). A name that comes again is appended to its
+    file as further row groups (cast to the schema of its first part), so a table can be written
+    in parts of bounded size. Output is byte-for-byte reproducible for the same frames and
+    library versions; one part per table is the bytes of ``pyarrow.parquet.write_table``.
     """
     out_dir = Path(out_dir)
     pairs = tables.items() if isinstance(tables, Mapping) else tables
-    written: list[str] = []
-    with atomic_dir(out_dir) as tmp:
+    writers: dict[str, pq.ParquetWriter] = {}
+    with atomic_dir(out_dir) as tmp, contextlib.ExitStack() as files:
         for name, frame in pairs:
-            written.append(name)
-            _write_parquet(frame, tmp / f"{name}.parquet")
+            table = _arrow_table(frame)
             del frame
+            if name not in writers:
+                writer = pq.ParquetWriter(tmp / f"{name}.parquet", table.schema, compression="zstd")
+                writers[name] = files.enter_context(writer)
+            elif not table.schema.equals(writers[name].schema, check_metadata=False):
+                table = table.cast(writers[name].schema)  # e.g. a part whose column is all null
+            writers[name].write_table(table)
+            del table
+        files.close()  # every footer written before the directory is swapped in
         if meta:
             (tmp / DATASET_FILE).write_text(yaml.safe_dump(dict(meta), sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return {name: out_dir / f"{name}.parquet" for name in written}
+    return {name: out_dir / f"{name}.parquet" for name in writers}

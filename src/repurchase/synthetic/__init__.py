@@ -18,10 +18,16 @@ It behaves like the business of ``shared/domain.md``, not like noise:
 The latent truth (each customer's purchase rate, engagement, lapse date) is written to
 ``ground_truth.parquet`` so tests can check that models recover real signal. Same seed, same bytes.
 
+Customers are simulated in blocks of ``SyntheticSpec.block_customers`` (default 1,000,000), each
+from its own generator derived from the seed, and each block is appended to the tables as Parquet
+row groups: 10M customers take the memory of one block. Referrals stay within a block; a retailer
+of one block is the data of the one-generator simulator (the demo's and the tests').
+
 Modules, in the order :func:`iter_tables` runs them: ``spec`` (size, seed, season), ``catalog``
 (what is sold, event types, ``products``), ``customers`` (latent traits, referrals, groups,
 ``customers``, ``ground_truth``), ``events`` (weekly engagement, ``events``), ``orders`` (staples,
-flash sales, coupons, courses), ``order_tables`` (lines, ``orders``, ``order_items``), ``writer``;
+flash sales, coupons, courses), ``order_tables`` (lines, ``orders``, ``order_items``), ``writer``
+(the blocks, their generators and the files);
 ``records`` holds the named arrays passed between them, ``columns`` and ``draws`` small helpers.
 """
 

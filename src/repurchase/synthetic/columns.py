@@ -6,6 +6,8 @@ arrays: at 1M customers that is the difference between ~15 GiB and a few GiB of 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -21,9 +23,41 @@ def id_array(prefix: str, numbers: np.ndarray, width: int, valid: np.ndarray | N
     return pc.binary_join_element_wise(pa.scalar(prefix), arr, "")
 
 
-def customer_id_array(n_customers: int) -> pa.Array:
-    """The customer ids ``C01 ..``, one digit wider than the count needs."""
-    return id_array("C", np.arange(1, n_customers + 1), len(str(n_customers)) + 1)
+def customer_id_array(n_customers: int, start: int = 0, stop: int | None = None) -> pa.Array:
+    """The customer ids ``C01 ..`` of customers ``start .. stop - 1`` (all by default) of a
+    retailer of ``n_customers``: one digit wider than the count needs, so every block of a
+    retailer has the same width."""
+    stop = n_customers if stop is None else stop
+    return id_array("C", np.arange(start + 1, stop + 1), len(str(n_customers)) + 1)
+
+
+def store_id_array(n_stores: int) -> pa.Array:
+    """The store ids ``S001 ..``, three digits or as many as the count needs."""
+    return id_array("S", np.arange(1, n_stores + 1), max(3, len(str(n_stores))))
+
+
+class BlockIds(NamedTuple):
+    """The ids the tables of one customer block use.
+
+    Attributes
+    ----------
+    customer : pa.Array
+        Id of each customer of the block, by block index.
+    store : pa.Array
+        Id of each store, by store index (the same in every block).
+    first_order : int
+        Orders of the blocks before: the block's order numbers follow on.
+    order_width : int or None
+        Digits of an order number; ``None``: as many as this block's orders need (at least 9).
+    first_coupon : int
+        Engagement events of the blocks before: a coupon's number is its claim's event index.
+    """
+
+    customer: pa.Array
+    store: pa.Array
+    first_order: int = 0
+    order_width: int | None = None
+    first_coupon: int = 0
 
 
 def ids(prefix: str, numbers: np.ndarray, width: int, valid: np.ndarray | None = None) -> pd.Series:

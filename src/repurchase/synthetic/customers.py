@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from repurchase.synthetic.catalog import FLASH_HOURS, GROUP_SIZE, SOURCES, STAPLE_CYCLE_DAYS, STAPLE_SHARE, STAPLES
-from repurchase.synthetic.columns import customer_id_array, take, text, timestamps
+from repurchase.synthetic.columns import take, text, timestamps
 from repurchase.synthetic.draws import sigmoid
 from repurchase.synthetic.records import OrderRecords
 from repurchase.synthetic.spec import SyntheticSpec
@@ -20,10 +20,19 @@ class Retailer:
 
     Times (``reg``, ``lapse``, ``join``, ``leave``) are days since the start, ``np.inf`` for
     never; every array has one entry per customer. Drawing the traits is the first use of ``rng``.
+
+    Parameters
+    ----------
+    spec : SyntheticSpec
+        The retailer (its stores are shared by every block).
+    rng : Generator
+        The block's random generator.
+    n : int, optional
+        Customers of this block; default ``spec.customers`` (one block).
     """
 
-    def __init__(self, spec: SyntheticSpec, rng: np.random.Generator):
-        n, days = spec.customers, float(spec.days)
+    def __init__(self, spec: SyntheticSpec, rng: np.random.Generator, n: int | None = None):
+        n, days = spec.customers if n is None else n, float(spec.days)
         self.n, self.days, self.rng = n, days, rng
         self.reg = days * rng.beta(0.8, 1.2, n)
         self.engage = rng.beta(1.2, 2.4, n)
@@ -33,7 +42,7 @@ class Retailer:
         self.lifetime = rng.exponential(400.0 * (0.4 + 1.2 * self.engage))
         self.lapse = self.reg + self.lifetime
         self.fade_days = rng.uniform(20.0, 60.0, n)
-        self.n_stores = max(3, n // 3500)
+        self.n_stores = spec.n_stores
         self.store = rng.integers(0, self.n_stores, n)
         self.source = rng.choice(4, size=n, p=[0.40, 0.30, 0.15, 0.15])
         in_group = rng.random(n) < 0.2 + 0.6 * self.engage
@@ -84,10 +93,20 @@ def register_at_first_order(r: Retailer, orders: OrderRecords) -> None:
     r.reg = np.minimum(r.reg, first_order)
 
 
-def group_ids(r: Retailer, store_ids: pa.Array) -> pa.Array:
+def members_per_store(r: Retailer) -> np.ndarray:
+    """Group members of each store (they decide how many groups a store has)."""
+    return np.bincount(r.store[np.isfinite(r.join)], minlength=r.n_stores)
+
+
+def group_ids(r: Retailer, store_ids: pa.Array, members: np.ndarray | None = None) -> pa.Array:
     """Each customer's WeChat group id ``S001-G1 ..``: groups of about ``GROUP_SIZE`` members per
-    store, drawn for every customer (used only for group members)."""
-    groups_per_store = np.maximum(1, np.ceil(np.bincount(r.store[np.isfinite(r.join)], minlength=r.n_stores) / GROUP_SIZE)).astype(int)
+    store, drawn for every customer (used only for group members).
+
+    ``members`` counts each store's members over the whole retailer (every block; default: this
+    one), so that a store has the same groups in every block.
+    """
+    members = members_per_store(r) if members is None else members
+    groups_per_store = np.maximum(1, np.ceil(members / GROUP_SIZE)).astype(int)
     group_no = np.floor(r.rng.random(r.n) * groups_per_store[r.store]).astype(int) + 1
     return pc.binary_join_element_wise(store_ids.take(pa.array(r.store)), pa.scalar("-G"),
                                        pc.cast(pa.array(group_no), pa.string()), "")
@@ -109,7 +128,7 @@ def customers_table(spec: SyntheticSpec, r: Retailer, customer_ids: pa.Array, st
     })
 
 
-def ground_truth_table(spec: SyntheticSpec, r: Retailer) -> pd.DataFrame:
+def ground_truth_table(spec: SyntheticSpec, r: Retailer, customer_ids: pa.Array) -> pd.DataFrame:
     """Each customer's latent traits; ``purchase_rate_30d`` is the expected number of staple
     orders in 30 days while active, at the customer's typical engagement."""
     typical = np.where(np.isfinite(r.join), r.engage, 0.0)
@@ -117,7 +136,7 @@ def ground_truth_table(spec: SyntheticSpec, r: Retailer) -> pd.DataFrame:
     per_30d = (r.staples * (30.0 * r.speed[:, None] / STAPLE_CYCLE_DAYS)).sum(axis=1) * p_buy
     lapse = np.minimum(r.lapse, 10 * r.days)  # keep far-future lapses representable
     return pd.DataFrame({
-        "customer_id": text(customer_id_array(r.n)),
+        "customer_id": text(customer_ids),
         "purchase_rate_30d": per_30d,
         "engagement_propensity": r.engage,
         "usage_speed": r.speed,

@@ -7,10 +7,10 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from repurchase.synthetic.catalog import CATALOG, COUPON, COURSE_ADVANCED, COURSE_BEGINNER, FLASH, RELATED, STAPLE, STAPLES
-from repurchase.synthetic.columns import id_array, ids, take, text, timestamps
+from repurchase.synthetic.columns import BlockIds, id_array, take, text, timestamps
+from repurchase.synthetic.columns import ids as id_text  # ``ids`` is the argument
 from repurchase.synthetic.customers import Retailer
 from repurchase.synthetic.draws import random_staple
 from repurchase.synthetic.records import OrderLines, OrderRecords
@@ -78,23 +78,28 @@ def _order_values(r: Retailer, orders: OrderRecords, lines: OrderLines) -> _Orde
     return _OrderValues(discount=discount, amount=amount, status=status, channel=channel)
 
 
-def order_tables(spec: SyntheticSpec, r: Retailer, orders: OrderRecords, customer_ids: pa.Array,
-                 store_ids: pa.Array) -> Iterator[tuple[str, pd.DataFrame]]:
-    """``("orders", frame)`` then ``("order_items", frame)``; the lines are freed after both."""
+def order_tables(spec: SyntheticSpec, r: Retailer, orders: OrderRecords,
+                 ids: BlockIds) -> Iterator[tuple[str, pd.DataFrame]]:
+    """``("orders", frame)`` then ``("order_items", frame)``; the lines are freed after both.
+
+    Order and coupon numbers follow on from the blocks before (``ids``), so they are unique over
+    the retailer.
+    """
     n_orders = len(orders)
     lines = order_lines(r, orders)
     v = _order_values(r, orders, lines)
-    order_ids = id_array("O", np.arange(1, n_orders + 1), max(9, len(str(n_orders))))
+    width = max(9, len(str(n_orders))) if ids.order_width is None else ids.order_width
+    order_ids = id_array("O", np.arange(ids.first_order + 1, ids.first_order + n_orders + 1), width)
     yield "orders", pd.DataFrame({
         "order_id": text(order_ids),
-        "customer_id": take(customer_ids, orders.customer),
+        "customer_id": take(ids.customer, orders.customer),
         "order_ts": timestamps(spec, orders.day),
         "amount": v.amount,
         "status": take(["paid", "cancelled", "refunded"], v.status),
         "channel": take(["store", "mini_program", "ecommerce"], v.channel),
-        "store_id": take(store_ids, r.store[orders.customer]),
+        "store_id": take(ids.store, r.store[orders.customer]),
         "discount_amount": v.discount,
-        "coupon_id": ids("CP", np.maximum(orders.coupon, 0), 1, valid=orders.coupon >= 0),
+        "coupon_id": id_text("CP", ids.first_coupon + np.maximum(orders.coupon, 0), 1, valid=orders.coupon >= 0),
     })
     yield "order_items", pd.DataFrame({
         "order_id": take(order_ids, lines.order),

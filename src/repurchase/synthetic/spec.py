@@ -25,6 +25,10 @@ class SyntheticSpec:
         First day of the history (local business time).
     timezone : str
         Business timezone of every timestamp.
+    block_customers : int
+        Customers simulated at a time (see :func:`~repurchase.synthetic.iter_tables`): memory
+        follows the block, not ``customers``. A retailer of at most one block is the same data
+        whatever this is; a larger one depends on it.
     """
 
     customers: int = 5000
@@ -32,6 +36,21 @@ class SyntheticSpec:
     seed: int = 42
     start: dt.date = dt.date(2024, 1, 1)
     timezone: str = "Asia/Shanghai"
+    block_customers: int = 1_000_000
+
+    def __post_init__(self):
+        if self.customers < 1 or self.block_customers < 1:
+            raise ValueError(f"customers ({self.customers}) and block_customers ({self.block_customers}) must be >= 1")
+
+    @property
+    def n_blocks(self) -> int:
+        """Number of customer blocks."""
+        return -(-self.customers // self.block_customers)
+
+    @property
+    def n_stores(self) -> int:
+        """Number of stores: one per 3,500 customers, at least 3."""
+        return max(3, self.customers // 3500)
 
 
 def month_logit(spec: SyntheticSpec) -> np.ndarray:
