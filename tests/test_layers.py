@@ -14,6 +14,7 @@ FLOORS = [
     {"errors", "schema", "_timeline", "_arrow", "_io", "_lock", "tracking"},
     {"config"},
     {"spine"},
+    {"engine"},
     {"data"},
     {"synthetic", "labels"},
     {"features", "segments"},

@@ -29,8 +29,10 @@ def _tracking_hint() -> None:
 @click.option("--markdown", is_flag=True, help="With --list: print the catalog as Markdown.")
 @click.option("--include-non-buyers", is_flag=True, default=None, help="Also community members who never bought.")
 @click.option("--tolerant", is_flag=True, default=None, help=_TOLERANT_HELP)
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default=None,
+              help="Query engine for the features [config engine.backend: duckdb].")
 @config_options
-def features(data_dir, as_of, schedule, freq, out, list_, markdown, include_non_buyers, tolerant, config):
+def features(data_dir, as_of, schedule, freq, out, list_, markdown, include_non_buyers, tolerant, engine, config):
     """Point-in-time features per (customer, as-of date), from data strictly before each date."""
     from repurchase.features import build_features, catalog_frame
     from repurchase.features import markdown as catalog_markdown
@@ -47,12 +49,13 @@ def features(data_dir, as_of, schedule, freq, out, list_, markdown, include_non_
     from repurchase.data.io import load_tables, write_parquet
     from repurchase.spine import schedule as make_schedule
 
-    cfg = config.load(given("features", include_non_buyers=include_non_buyers))
+    cfg = config.load({**(given("features", include_non_buyers=include_non_buyers) or {}),
+                       **(given("engine", backend=engine) or {})})
     t0 = time.perf_counter()
     tables, _ = load_tables(data_dir, cfg.data, tolerant=tolerant)
     dates = list(as_of) if as_of else make_schedule(schedule[0], schedule[1], freq, tables.timezone)
     t1 = time.perf_counter()
-    frame = build_features(tables, dates, config=cfg.features, progress=True)
+    frame = build_features(tables, dates, config=cfg.features, progress=True, engine=cfg.engine.connect_args())
     t2 = time.perf_counter()
     write_parquet(frame, out)
     click.echo(_format.features_text(frame, t1 - t0, t2 - t1))

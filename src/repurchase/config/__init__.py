@@ -6,12 +6,13 @@ that names the key and the file it came from. The model defaults *are* the base 
 are read from the environment where they are used.
 
 One module per section (``data``, ``generate``, ``metrics``, ``features``, ``models``,
-``scoring``, ``export``); ``load`` holds the root :class:`Config` and the layering. Import from
+``scoring``, ``export``, ``engine``); ``load`` holds the root :class:`Config` and the layering. Import from
 ``repurchase.config``: the modules are an implementation detail.
 """
 
 from repurchase.config._base import check_timezone
 from repurchase.config.data import DataConfig
+from repurchase.config.engine import EngineConfig, SparkConfig
 from repurchase.config.export import ExportConfig
 from repurchase.config.features import DEFAULT_SEGMENT_LABELS, FeatureConfig, RFMThresholds
 from repurchase.config.generate import GenerateConfig
@@ -34,6 +35,7 @@ __all__ = [
     "BandThresholds",
     "Config",
     "DataConfig",
+    "EngineConfig",
     "ExportConfig",
     "FeatureConfig",
     "GenerateConfig",
@@ -44,6 +46,7 @@ __all__ = [
     "RFMThresholds",
     "RecallListConfig",
     "ScoringConfig",
+    "SparkConfig",
     "check_timezone",
     "default_config_dir",
     "load_config",

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from repurchase.config._base import _Strict
 from repurchase.config.data import DataConfig
+from repurchase.config.engine import EngineConfig
 from repurchase.config.export import ExportConfig
 from repurchase.config.features import FeatureConfig
 from repurchase.config.generate import GenerateConfig
@@ -29,6 +30,7 @@ class Config(_Strict):
     models: ModelConfig = ModelConfig()
     scoring: ScoringConfig = ScoringConfig()
     export: ExportConfig = ExportConfig()
+    engine: EngineConfig = EngineConfig()
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from repurchase._arrow import release_memory
 from repurchase.config import FeatureConfig
+from repurchase.engine import Session, connect
 from repurchase.features._context import FeatureContext
 from repurchase._timeline import epoch_seconds
 from repurchase.features.catalog import CATALOG, GROUPS, catalog_frame, lookup, markdown
@@ -55,6 +56,7 @@ def pin_feature_config(tables: Tables, as_of: AsOf, config: FeatureConfig | None
     index = CustomerIndex.from_tables(tables, include_events=config.include_non_buyers)
     t = epoch_seconds(pd.Series([as_of_timestamp(as_of, tables.timezone)]))
     ctx = FeatureContext(tables, index, np.array([index.n_codes - 1]), t, config)
+    ctx.session = Session(connect(), tables, pd.Series([], dtype="str"), np.zeros(0, dtype=np.int64), [])
     update = {}
     if "categories" in config.groups and config.categories is None and category_lines(ctx) is not None:
         update["categories"] = top_categories(ctx)
@@ -75,6 +77,7 @@ def build_features(
     spine: pd.DataFrame | None = None,
     config: FeatureConfig | None = None,
     progress: bool = False,
+    engine: dict | None = None,
 ) -> pd.DataFrame:
     """Features for every (customer_id, as_of) of the spine.
 
@@ -89,6 +92,9 @@ def build_features(
     config : FeatureConfig, optional
     progress : bool
         Show a progress bar over feature groups.
+    engine : dict, optional
+        Arguments of :func:`repurchase.engine.connect` (backend, threads, memory limit); DuckDB
+        in-process by default.
 
     Returns
     -------
@@ -103,7 +109,10 @@ def build_features(
             raise ValueError("give as_of dates or a spine")
         spine = build_spine(tables, as_of, include_non_buyers=config.include_non_buyers, index=index)
     validate_frame(spine, "spine", required=KEYS, dtypes=False)
-    ctx = FeatureContext(tables, index, index.codes(spine["customer_id"]), epoch_seconds(spine["as_of"]), config)
+    q_t = epoch_seconds(spine["as_of"])
+    ctx = FeatureContext(tables, index, index.codes(spine["customer_id"]), q_t, config)
+    ctx.session = Session(connect(**(engine or {})), tables, spine["customer_id"], q_t,
+                          sorted({*config.windows_days, *config.engagement_windows_days}))
 
     from tqdm.auto import tqdm
 

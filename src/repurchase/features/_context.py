@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from repurchase.config import FeatureConfig
+from repurchase.engine import Session
 from repurchase._timeline import DAY_S, Timeline, epoch_seconds, wall_seconds
 from repurchase.schema import Tables
 from repurchase.spine import CustomerIndex, paid_order_timeline, shifted_seconds
@@ -43,6 +44,8 @@ class FeatureContext:
     q_t: np.ndarray
     config: FeatureConfig
     _cache: dict = field(default_factory=dict, repr=False)
+    #: the query engine's side of this run (set by build_features)
+    session: "Session | None" = None
 
     @property
     def n(self) -> int:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from repurchase.engine._names import safe_name  # noqa: F401  (re-exported: feature names)
+
 
 @dataclass(frozen=True)
 class FeatureSpec:
@@ -20,12 +22,6 @@ class FeatureSpec:
     window: str
     source: str
     meaning: str
-
-
-def safe_name(value: str) -> str:
-    """A feature-name-safe form of an event type or category (lowercase, underscores)."""
-    name = re.sub(r"[^0-9a-zA-Z]+", "_", str(value)).strip("_").lower()
-    return name or "x"
 
 
 _F = FeatureSpec
