@@ -233,13 +233,13 @@ def stop_spark() -> None:
 
 
 def ibis_spark(session: "SparkSession") -> "ibis.BaseBackend":
-    """The Ibis connection on a session: ``ibis.pyspark.connect(session)``.
-
-    Compile expressions for Spark through this connection (``con.compile(expr)``):
-    ``ibis.to_sql(expr, dialect="pyspark")`` fails without a live session.
-    """
+    """The Ibis connection on a session, float literals written as doubles (:mod:`._spark_sql`).
+    Compile through it (``con.compile(expr)``): ``ibis.to_sql`` fails without a live session."""
     import ibis
 
+    from repurchase.engine._spark_sql import double_literals
+
+    double_literals()
     return ibis.pyspark.connect(session)
 
 

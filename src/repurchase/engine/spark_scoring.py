@@ -143,6 +143,7 @@ def checkpoint(con, expr):
     cuts the lineage, so later stages do not re-plan (and re-run) everything before it."""
     import uuid
 
+    con._run_pre_execute_hooks(expr)  # Ibis registers the memtables it reads only when it executes
     df = con._session.sql(con.compile(expr)).localCheckpoint()
     name = f"_rp_ckpt_{uuid.uuid4().hex[:12]}"
     df.createOrReplaceTempView(name)
