@@ -473,3 +473,19 @@ def test_products_keyed_by_other_skus_are_refused(tmp_path):
 def test_trailing_empty_headers_of_a_spreadsheet_export_are_not_duplicates(tmp_path):
     (tmp_path / "orders.csv").write_text("order_id,customer_id,order_ts,amount,,\no1,c1,2024-01-05,10,,\n")
     assert load_tables(tmp_path)[0].orders["amount"].tolist() == [10.0]
+
+
+def test_a_clean_table_is_read_again_for_its_rejects_with_the_values_as_stored(tmp_path):
+    # every value of order_items parses, so no raw copy is held; its orphan row is found later and
+    # must still be rejected and shown as stored (the id with its spaces), not as typed
+    ts = pd.Timestamp("2024-03-01 10:00", tz="UTC")
+    pd.DataFrame({"order_id": ["o1", "o2"], "customer_id": ["c1", "c2"], "order_ts": [ts, ts],
+                  "amount": [10.0, 20.0]}).to_parquet(tmp_path / "orders.parquet")
+    pd.DataFrame({"order_id": ["o1", " o9 ", "o2"], "sku": ["a", "b", "c"], "quantity": [1, 2, 3],
+                  "price": [10.0, 5.0, 20.0]}).to_parquet(tmp_path / "order_items.parquet")
+    with pytest.raises(DataError, match=r"(?s)1 of 3 rows point at an order_id not in orders.*row 2: order_id=' o9 '"):
+        load_tables(tmp_path)
+    tables, report = load_tables(tmp_path, tolerant=True)
+    rej = tables.rejects["order_items"]
+    assert rej["order_id"].tolist() == [" o9 "] and rej["source_row"].tolist() == [2]
+    assert tables.order_items["order_id"].tolist() == ["o1", "o2"] and report.rows_kept["order_items"] == 2

@@ -43,7 +43,9 @@ from repurchase.data.read import (
     read_raw,
     resolve_timezone,
 )
-from repurchase.data.validate import MAX_AMOUNT, Problem, normalise_status, row_checks, type_columns
+from repurchase.data.validate import (
+    MAX_AMOUNT, Problem, RawRows, normalise_status, raw_frame, row_checks, type_columns,
+)
 from repurchase.data.write import write_parquet, write_rejects, write_tables
 from repurchase.errors import DataError
 from repurchase.schema import TABLES, Tables, validate_frame
@@ -148,33 +150,37 @@ def _table_files(data_dir: Path) -> dict[str, Path | None]:
 
 
 def _read_typed(files: Mapping[str, Path | None], tz: str, config: DataConfig,
-                report: LoadReport) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], list[Problem]]:
+                report: LoadReport) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame | RawRows], list[Problem]]:
     """Read, map and type every present table: the typed frames, the raw ones (for rejects and
     examples) and the problems of types and statuses, in table order."""
     typed: dict[str, pd.DataFrame] = {}
-    raws: dict[str, pd.DataFrame] = {}
+    raws: dict[str, pd.DataFrame | RawRows] = {}
     problems: list[Problem] = []
     for name, path in files.items():
         if path is None:
             continue
         mapping = config.columns.get(name, {})
         id_headers = [mapping.get(c.name, c.name) for c in TABLES[name].columns if c.kind == "id"]
-        raw = read_raw(path, name, config.encoding, id_headers)
-        raw = map_columns(raw, name, mapping, path)
-        raw = raw.reset_index(drop=True)
+        def read(path=path, name=name, mapping=mapping, id_headers=id_headers) -> pd.DataFrame:
+            return map_columns(read_raw(path, name, config.encoding, id_headers), name, mapping, path).reset_index(drop=True)
+
+        raw = read()
         t, p = type_columns(raw, name, tz, path, config)
         if name == "orders":
             t, ps = normalise_status(t, raw, config.status_values)
             p += ps
-        typed[name], raws[name] = t, raw
-        problems += p
-        release_memory()
         report.files[name] = path
         report.rows_read[name] = len(raw)
+        # a table whose values all parse keeps no raw copy: the later row checks read it again
+        # for their examples and rejects only if they find something
+        typed[name], raws[name] = t, (raw if p else RawRows(read))
+        problems += p
+        del raw
+        release_memory()
     return typed, raws, problems
 
 
-def _row_problems(typed: Mapping[str, pd.DataFrame], raws: Mapping[str, pd.DataFrame],
+def _row_problems(typed: Mapping[str, pd.DataFrame], raws: Mapping[str, pd.DataFrame | RawRows],
                   problems: list[Problem]) -> list[Problem]:
     """The row rules of orders, then of every other table against the orders (and their
     customers) that survive the orders' own checks (``problems`` so far, and these)."""
@@ -189,7 +195,7 @@ def _row_problems(typed: Mapping[str, pd.DataFrame], raws: Mapping[str, pd.DataF
     return found
 
 
-def _split_rejects(typed: Mapping[str, pd.DataFrame], raws: Mapping[str, pd.DataFrame], problems: list[Problem],
+def _split_rejects(typed: Mapping[str, pd.DataFrame], raws: Mapping[str, pd.DataFrame | RawRows], problems: list[Problem],
                    report: LoadReport) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """Per table, the rows kept (validated against the contract) and the raw rows rejected, each
     with its first reason and its data row number; counts go to ``report``."""
@@ -200,12 +206,12 @@ def _split_rejects(typed: Mapping[str, pd.DataFrame], raws: Mapping[str, pd.Data
         bad = _union([pr.mask for pr in mine], frame.index)
         if bad.any():
             reasons = _first_reason(mine, frame.index)
-            rej = raws[name].loc[bad].assign(**{REJECT_REASON: reasons[bad], SOURCE_ROW: frame.index[bad] + 1})
+            rej = raw_frame(raws[name]).loc[bad].assign(**{REJECT_REASON: reasons[bad], SOURCE_ROW: frame.index[bad] + 1})
             rejects[name] = rej
             for pr in mine:
                 key = (name, f"{pr.column}: {pr.reason}")
                 report.rejected[key] = report.rejected.get(key, 0) + pr.count
-        kept = frame.loc[~bad].reset_index(drop=True)
+        kept = frame.loc[~bad].reset_index(drop=True) if bad.any() else frame  # no copy of a clean table
         if name == "orders" and kept.empty:
             raise DataError("table 'orders' has no valid rows left after rejecting row-level problems.")
         out[name] = validate_frame(kept, name)
