@@ -20,9 +20,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from repurchase.errors import RepurchaseError
-from repurchase._timeline import Timeline, epoch_seconds
-from repurchase.schema import Tables, paid_mask
-from repurchase.spine import CustomerIndex
+from repurchase._timeline import epoch_seconds
+from repurchase.engine import Session, connect
+from repurchase.engine.btyd import btyd_columns
+from repurchase.schema import Tables
 
 log = logging.getLogger(__name__)
 SUMMARY = ["frequency", "recency", "T"]
@@ -44,24 +45,12 @@ def lifetimes_available() -> bool:
     return True
 
 
-def btyd_summary(tables: Tables, spine: pd.DataFrame) -> pd.DataFrame:
-    """``frequency``, ``recency``, ``T`` (days) per spine row, from paid orders strictly before T."""
-    index = CustomerIndex.from_tables(tables)
-    paid = paid_mask(tables.orders)
-    local_day = tables.orders.loc[paid, "order_ts"].dt.tz_localize(None).to_numpy(dtype="datetime64[D]").astype(np.int64)
-    # one row per (customer, purchase day), stamped at that day's first order
-    days = pd.DataFrame({"code": index.order_codes[paid], "day": local_day, "ts": epoch_seconds(tables.orders.loc[paid, "order_ts"])})
-    days = days.sort_values(["code", "ts"], kind="stable").drop_duplicates(["code", "day"])
-    tl = Timeline.build(days["code"].to_numpy(), days["ts"].to_numpy(), index.n_codes)
-    day_sorted = tl.sort(days["day"].to_numpy())
-    codes, t = index.codes(spine["customer_id"]), epoch_seconds(spine["as_of"])
-    pos, start = tl.pos(codes, t), tl.start(codes)
-    has = pos > start
-    first = tl.gather(day_sorted, start, has)
-    last = tl.gather(day_sorted, pos - 1, has)
-    as_of_day = spine["as_of"].dt.tz_localize(None).to_numpy(dtype="datetime64[D]").astype(np.int64)
-    return pd.DataFrame({"frequency": np.where(has, pos - start - 1, np.nan), "recency": last - first,
-                         "T": as_of_day - first}, index=spine.index)
+def btyd_summary(tables: Tables, spine: pd.DataFrame, engine: dict | None = None) -> pd.DataFrame:
+    """``frequency``, ``recency``, ``T`` (days) per spine row, from paid orders strictly before T
+    (a query: :func:`repurchase.engine.btyd.btyd_query`; ``engine``: arguments of
+    :func:`repurchase.engine.connect`)."""
+    s = Session(connect(**(engine or {})), tables, spine["customer_id"], epoch_seconds(spine["as_of"]), [])
+    return pd.DataFrame(btyd_columns(s), index=spine.index)
 
 
 class BGNBDBaseline(ClassifierMixin, BaseEstimator):

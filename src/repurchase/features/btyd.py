@@ -14,7 +14,8 @@ import pandas as pd
 
 from repurchase.errors import RepurchaseError
 from repurchase.features._context import FeatureContext
-from repurchase.features.bgnbd import BGNBDBaseline, btyd_summary, lifetimes_available
+from repurchase.engine.btyd import btyd_columns
+from repurchase.features.bgnbd import BGNBDBaseline, lifetimes_available
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +24,7 @@ def btyd(ctx: FeatureContext) -> dict[str, np.ndarray]:
     if not lifetimes_available():
         log.warning("feature group 'btyd' needs lifetimes (pip install 'repurchase[btyd]'); skipped")
         return {}
-    spine = pd.DataFrame({"customer_id": ctx.index.ids[ctx.q_codes].to_numpy(),
-                          "as_of": pd.to_datetime(ctx.q_t, unit="s", utc=True).tz_convert(ctx.tables.timezone)})
-    summary = btyd_summary(ctx.tables, spine)
+    summary = pd.DataFrame(btyd_columns(ctx.session))
     horizons = sorted(set(ctx.config.btyd_horizons_days))
     names = ["btyd_repeat_days", "btyd_recency_days", "btyd_age_days", "bgnbd_p_alive",
              *[f"bgnbd_p_buy_{h}d" for h in horizons], "bgnbd_expected_purchases_90d"]
