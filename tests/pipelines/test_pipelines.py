@@ -116,6 +116,23 @@ def test_retrain_and_score_a_120_day_orders_only_history_with_defaults(tmp_path,
         assert not v.endswith(")") or v.rsplit("(", 1)[1].rstrip(")") in shipped, (v, shipped)
 
 
+def test_retrain_over_the_row_budget_says_whom_it_sampled(synthetic_dir, tmp_path, capsys):
+    budget = [*SMALL, "--set", "models.timing_horizons_days=[]", "--set", "models.max_training_rows=1500",
+              "--models-dir", str(tmp_path / "m")]
+    assert main(["retrain", str(synthetic_dir), "--dry-run", *budget]) == 0
+    assert "training row budget: 1,500 training + validation spine rows per model" in capsys.readouterr().out
+    assert main(["retrain", str(synthetic_dir), "--no-mlflow", *budget]) == 0
+    out = capsys.readouterr().out
+    said = re.findall(r"training spine [\d,]+ rows > budget 1,500: sampled [\d,]+ of [\d,]+ customers "
+                      r"\([\d,]+ rows, seed 42\)", out)
+    assert len(said) == 2, out  # the need model and churn
+    bundles = sorted((tmp_path / "m").glob("*_*d*/manifest.json"))  # champions, challengers, shipped baselines
+    assert len(bundles) >= 2
+    for path in bundles:
+        sample = json.loads(path.read_text())["training_sample"]
+        assert sample["sampled"] and sample["rows"] <= 1500 and sample["seed"] == 42, path
+
+
 def test_unknown_config_key_is_named_with_its_file(tmp_path, synthetic_dir, capsys):
     cfg = tmp_path / "mine.yaml"
     cfg.write_text("scoring:\n  recall:\n    budget_contact: 10\n", encoding="utf-8")

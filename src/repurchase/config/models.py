@@ -18,6 +18,12 @@ class ModelConfig(_Strict):
 
     #: monthly training as-of dates before the validation date
     train_dates: int = Field(12, ge=2)
+    #: the training row budget: when the training spine (customer x as-of rows over the training
+    #: and validation dates) has more rows, whole customers are sampled (all their dates kept)
+    #: before features are built; the holdout date is never sampled. None: no limit
+    max_training_rows: int | None = Field(2_000_000, ge=1)
+    #: the seed of that customer sample (same data and seed, same sample)
+    training_sample_seed: int = Field(42, ge=0)
     #: churn: a customer is active at T with a paid order in this many days before T
     active_days: int = Field(180, ge=1)
     #: a new model becomes champion only when its holdout AUC beats every baseline by more than this

@@ -116,6 +116,10 @@ class ScoringConfig(_Strict):
     #: it over-credits early splits), or auto: shap for lists up to ``shap_max_rows`` rows, else path
     reasons_method: Literal["auto", "shap", "path"] = "auto"
     shap_max_rows: int = Field(100_000, ge=0)
+    #: customers per batch when predicting, explaining and ranking categories: the per-row
+    #: intermediates (model inputs, contributions, category pairs) exist for one batch at a time;
+    #: the lists do not depend on it
+    batch_rows: int = Field(200_000, ge=1)
     #: refuse an as-of date more than this many days after the data's last order (a wrong date or
     #: a stale export would give lists of long-gone behaviour); None: never refuse
     max_days_after_data: int | None = Field(60, ge=0)

@@ -27,8 +27,9 @@ from repurchase.models.baselines import RecencyBaseline, RFMLogistic
 from repurchase.features.bgnbd import BGNBDBaseline, btyd_summary, lifetimes_available
 from repurchase.models.evaluate import metrics, paired_bootstrap_auc, precision_recall_at_k
 from repurchase.models.lgbm import RepurchaseClassifier
+from repurchase.models.sample import TrainingSample, sample_training_spine
 from repurchase.schema import Tables
-from repurchase.spine import AsOf, as_of_dates, shift_days
+from repurchase.spine import AsOf, as_of_dates, build_spine, shift_days
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class BacktestResult:
     segments: pd.DataFrame = field(default_factory=pd.DataFrame)  # AUC per model, date, RFM segment
     need: pd.DataFrame = field(default_factory=pd.DataFrame)  # need-list hit@k and date MAE (next purchase)
     baselines: dict[str, dict] = field(default_factory=dict)  # as_of -> fitted feature-based baselines by name
+    samples: dict[str, TrainingSample] = field(default_factory=dict)  # as_of -> what the row budget did
 
 
 def _gate_classes(task: str, horizon_days: int, Y: dict, min_pos: int, min_neg: int) -> None:
@@ -100,6 +102,8 @@ def backtest(
     min_positives: int = 1,
     min_negatives: int = 1,
     need_metrics: Callable[..., pd.DataFrame] | None = None,
+    max_training_rows: int | None = None,
+    sample_seed: int = 42,
 ) -> BacktestResult:
     """Train and evaluate at each test date; see :data:`METRIC_COLUMNS` for the metrics rows.
 
@@ -110,10 +114,14 @@ def backtest(
     hit@3 and the expected-date error among buyers: the scoring floor's
     :func:`repurchase.scoring.need_metrics.need_list_metrics`, passed in by the pipelines and the
     CLI, since models sit below scoring).
+    ``max_training_rows``: the training row budget; above it whole customers of the training and
+    validation dates are sampled (seeded by ``sample_seed``) before features are built, the test
+    date is kept whole (:mod:`repurchase.models.sample`). None: every row, as before.
     """
     end = data_end(tables)
     rows, comps, scores, importance, fitted_models, holdout, dates, segments, need = [], [], {}, {}, {}, {}, {}, [], []
     fitted_baselines: dict[str, dict] = {}
+    samples: dict[str, TrainingSample] = {}
     for test in as_of_dates(test_dates, tables.timezone):
         if shift_days(test, horizon_days) > end:
             raise DataError(f"test date {test.date()} + {horizon_days} days is after the end of the data ({end.date()}).")
@@ -122,7 +130,17 @@ def backtest(
             raise DataError(f"test date {test.date()}: fewer than 2 training dates fit before {val.date()} "
                             f"with a {horizon_days}-day horizon; more history is needed.")
         t0 = time.perf_counter()
-        feats = build_features(tables, train + [val, test], config=feature_config)
+        if max_training_rows is None:
+            feats = build_features(tables, train + [val, test], config=feature_config)
+            sample = None
+        else:
+            spine = build_spine(tables, train + [val, test],
+                                include_non_buyers=(feature_config or FeatureConfig()).include_non_buyers)
+            spine, sample = sample_training_spine(spine, test, max_training_rows, sample_seed)
+            if sample.sampled:
+                log.info("%s %d d at %s: %s", task, horizon_days, test.date(), sample.describe())
+            feats = build_features(tables, spine=spine, config=feature_config)
+            del spine
         y = labels_for(task, tables, feats[["customer_id", "as_of"]], horizon_days, active_days)
         keep = y.notna().to_numpy()
         feats, y = feats.loc[keep].reset_index(drop=True), y[keep].reset_index(drop=True)
@@ -173,6 +191,8 @@ def backtest(
         importance[key] = clf.feature_importance()
         fitted_models[key] = clf
         fitted_baselines[key] = {k: v for k, v in fitted.items() if k != "lightgbm"}
+        if sample is not None:
+            samples[key] = sample
         if keep_holdout:
             holdout[key] = feats.loc[part["test"]].reset_index(drop=True)
         dates[key] = {"train": [d.date().isoformat() for d in train], "validation": val.date().isoformat()}
@@ -181,4 +201,4 @@ def backtest(
     frame = pd.DataFrame(rows)
     return BacktestResult(frame[METRIC_COLUMNS + ["log_loss", "budget", "precision_at_budget", "recall_at_budget"]],
                           pd.DataFrame(comps), scores, importance, fitted_models, holdout, dates, pd.DataFrame(segments),
-                          pd.concat(need, ignore_index=True) if need else pd.DataFrame(), fitted_baselines)
+                          pd.concat(need, ignore_index=True) if need else pd.DataFrame(), fitted_baselines, samples)

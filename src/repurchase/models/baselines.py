@@ -13,6 +13,23 @@ from sklearn.preprocessing import StandardScaler
 RFM_INPUTS = ("days_since_last_order", "orders_count", "spend_total", "days_since_first_order")
 
 
+def row_logistic(model: LogisticRegression, X: np.ndarray) -> np.ndarray:
+    """P(class 1) of a fitted binary logistic regression, row by row.
+
+    The same as ``model.predict_proba(X)[:, 1]`` up to the last bit, but each row's logit is a sum
+    of its own terms in column order, not a BLAS matrix product whose rounding depends on the
+    number of rows: a customer's score does not change with the batch (or population) it is
+    scored in.
+    """
+    from scipy.special import expit
+
+    X = np.asarray(X, dtype=float)
+    z = np.full(len(X), float(model.intercept_[0]))
+    for j, c in enumerate(model.coef_.ravel()):
+        z += X[:, j] * c
+    return expit(z)
+
+
 class RecencyBaseline(ClassifierMixin, BaseEstimator):
     """Recency only: a monotone (isotonic) map from days since the last order to a probability."""
 
@@ -49,7 +66,8 @@ class RFMLogistic(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return self.model_.predict_proba(self._x(X))
+        p = row_logistic(self.model_[-1], self.model_[0].transform(self._x(X)))
+        return np.column_stack([1 - p, p])
 
     def contributions(self, X: pd.DataFrame) -> np.ndarray:
         """Per-row contribution of each column of ``X`` to the logit, against the average customer

@@ -13,6 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss
 
 from repurchase.errors import DataError
+from repurchase.models.baselines import row_logistic
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ class RepurchaseClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         check_feature_names(self.feature_names_in_, X)
         if self.calibration_ == "blend":
-            p = self.calibrator_.predict_proba(self._stack_inputs(X))[:, 1]
+            p = row_logistic(self.calibrator_, self._stack_inputs(X))
         else:
             p = _apply(self.calibration_, self.calibrator_, self._raw(X))
         return np.column_stack([1 - p, p])
@@ -244,4 +245,4 @@ def _apply(kind: str, model, raw: np.ndarray) -> np.ndarray:
         return raw
     if kind == "isotonic":
         return model.predict(raw)
-    return model.predict_proba(_logit(raw)[:, None])[:, 1]
+    return row_logistic(model, _logit(raw)[:, None])

@@ -23,6 +23,7 @@ from repurchase.models.candidates import best_candidate, shippable_baselines
 from repurchase.models.gate import _champion_auc, _gate
 from repurchase.models.plan import bundle_name, latest_holdout, model_for, registered_name
 from repurchase.models.report import write_backtest_report
+from repurchase.models.sample import TrainingSample
 from repurchase.schema import Tables
 from repurchase.spine import AsOf, as_of_timestamp
 
@@ -52,6 +53,8 @@ class TrainResult:
     files: dict = field(default_factory=dict)
     #: the baseline shipped as champion when LightGBM lost to it (None: LightGBM or nothing shipped)
     shipped: str | None = None
+    #: what the training row budget did (``models.max_training_rows``)
+    sample: TrainingSample | None = None
 
 
 def train(
@@ -81,9 +84,12 @@ def train(
     result = backtest(tables, task, horizon_days, [hold], n_train=config.models.train_dates, train_freq=train_freq,
                       active_days=config.models.active_days, feature_config=pinned, keep_holdout=True,
                       min_positives=config.models.min_positives, min_negatives=config.models.min_negatives,
-                      model=model_for(task, horizon_days, config), need_metrics=need_metrics)
+                      model=model_for(task, horizon_days, config), need_metrics=need_metrics,
+                      max_training_rows=config.models.max_training_rows, sample_seed=config.models.training_sample_seed)
     key = hold.date().isoformat()
     model, rows = result.models[key], result.holdout[key]
+    sample = result.samples.get(key)  # None: no row budget (models.max_training_rows: null)
+    sampled = {"budget": None, "sampled": False} if sample is None else sample.as_dict()
     X_hold, y_hold = rows[feature_columns(rows)], result.scores[key]["y"].to_numpy()
     name = registered_name(task, slot, config)
     bundle_dir = Path(models_dir) / bundle_name(task, slot)
@@ -98,6 +104,8 @@ def train(
                 "metrics": result.metrics.set_index("model")[["auc", "pr_auc", "brier", "ece", "lift_top_decile"]].to_dict("index"),
                 "calibration": model.calibration_, "blend": model.blend_weights(), "trees": model.best_iteration_, "data": fingerprint(tables),
                 "active_days": config.models.active_days, "features_config": pinned.model_dump(mode="json"),
+                # the row budget: training rows of the full spine and of the customers sampled from it
+                "training_sample": sampled,
                 # the holdout's distributions: scoring compares today's population with them (drift)
                 "reference": reference(X_hold, result.scores[key]["lightgbm"].to_numpy()),
                 # gains and calibration of the scorer on its holdout, for the run report
@@ -128,13 +136,15 @@ def train(
             champ_auc, champ_note = _champion_auc(tracking.load_version(name, prior), f"{name} v{prior}", X_hold, y_hold)
         lgb = result.metrics.set_index("model").loc["lightgbm"]
         common = dict(experiment=config.models.experiment, registered_name=name, X_example=X_hold,
-                      tags={"task": task, "data_orders_sha256": manifest["data"]["orders_sha256"]},
+                      tags={"task": task, "data_orders_sha256": manifest["data"]["orders_sha256"],
+                            "training_sampled": str(sampled["sampled"]).lower()},
                       artifacts={"report": files["report"].parent},
                       config={"features": manifest["features_config"], "models": config.models.model_dump(),
                               "data_fingerprint": manifest["data"], "feature_names": manifest["features"]})
         run_params = {"task": task, "horizon_days": horizon_days, "holdout": key,
                       "train_dates": ",".join(result.dates[key]["train"]),
-                      "validation_date": result.dates[key]["validation"], "n_features": X_hold.shape[1]}
+                      "validation_date": result.dates[key]["validation"], "n_features": X_hold.shape[1],
+                      **{f"training_{k}": v for k, v in sampled.items() if k != "sampled"}}
         tracked = tracking.log_training(
             run_name=f"{task}-{horizon_days}d-{key}", model=model, params={**model.get_params(), **run_params},
             metrics={**{f"holdout_{k}": float(v) for k, v in lgb.items() if isinstance(v, (int, float))},
@@ -175,7 +185,7 @@ def train(
         reason = f"{reason}. {shipped_manifest['promotion']}"
     return TrainResult(task, horizon_days, key, result.metrics, promoted, reason, target, name,
                        tracked.version if tracked else None, tracked.run_id if tracked else None, champ_auc, files,
-                       shipped)
+                       shipped, sample)
 
 
 def _ship_reason(scorer: str, auc: float, lgb_auc: float, champion_auc: float | None) -> str:
@@ -188,7 +198,9 @@ def describe(r: TrainResult) -> str:
     status = ("promoted to champion" if r.promoted else
               f"kept as challenger, {r.shipped} shipped as champion" if r.shipped else "kept as challenger")
     where = f"{r.registered_name} v{r.version}" if r.version else "local bundle only"
-    return f"{r.task} ({r.horizon_days} d, holdout {r.holdout}): {where}, {status}: {r.reason}. Bundle: {r.bundle}"
+    sampled = f" ({r.sample.describe()})" if r.sample is not None and r.sample.sampled else ""
+    return (f"{r.task} ({r.horizon_days} d, holdout {r.holdout}{sampled}): {where}, {status}: {r.reason}. "
+            f"Bundle: {r.bundle}")
 
 
 __all__ = ["TrainResult", "describe", "fingerprint", "train"]

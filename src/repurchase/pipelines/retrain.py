@@ -58,6 +58,10 @@ def retrain(config: Config, data_dir: str | Path | None = None, *, dry_run: bool
         kept = [j for j in jobs if not j.dropped]
         notes.append(f"{len(kept)} models, as-of dates derived from the data (label windows complete)")
         notes += [j.describe() for j in jobs]
+        budget = config.models.max_training_rows
+        notes.append("training row budget: " + ("none (models.max_training_rows: null)" if budget is None else
+                     f"{budget:,} training + validation spine rows per model; above it whole customers are sampled "
+                     f"(seed {config.models.training_sample_seed}), the holdout is kept whole"))
     if dry_run:
         echo(plan_text("dry run: nothing trained or written", STEPS,
                        yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True),

@@ -17,6 +17,8 @@ need list keeps the rule (:func:`repurchase.scoring.categories.due_categories`).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -106,10 +108,9 @@ class CategoryModel:
         if self.model_ is None:
             return np.full((n, K), self.constant_)
         out = np.zeros((n, K))
-        X = self._with_category(pairs)
-        for a in range(0, n, BATCH):
+        for a in range(0, n, BATCH):  # the pair matrix of one batch of customers at a time
             b = min(n, a + BATCH)
-            out[a:b] = self.model_.predict_proba(X[a * K:b * K])[:, 1].reshape(b - a, K)
+            out[a:b] = self.model_.predict_proba(self._with_category(_customers(pairs, slice(a, b))))[:, 1].reshape(b - a, K)
         return out
 
     def _with_category(self, pairs) -> np.ndarray:
@@ -118,6 +119,13 @@ class CategoryModel:
         code = pd.Index(self.categories_, dtype=object).get_indexer(pd.Index(pairs.cats, dtype=object)).astype(np.float32)
         code[code < 0] = np.nan
         return np.concatenate([pair_features(pairs), np.tile(code, n)[:, None]], axis=1)
+
+
+def _customers(pairs, rows: slice):
+    """The :class:`~repurchase.scoring.categories.Pairs` of a slice of its customers (views)."""
+    shared = ("cats", "popularity")  # per category, not per customer
+    return dataclasses.replace(pairs, **{f.name: getattr(pairs, f.name)[rows] for f in dataclasses.fields(pairs)
+                                         if f.name not in shared})
 
 
 def window_categories(lines: pd.DataFrame, names: np.ndarray, start: AsOfContext, end: AsOfContext) -> pd.Series:

@@ -32,6 +32,11 @@ def _family(name: str) -> str:
         return name.split("_")[0]
     return _WINDOWED.sub("", name)
 
+#: contributions are computed for at most this many (row x tree) cells at a time with ``path``
+#: (its leaf matrix and one-hot take ~40 bytes a cell: 10,000 rows of a 500-tree model, 0.2 GB),
+#: and (row x feature) cells with ``shap``
+CONTRIBUTION_CELLS = 5_000_000
+
 #: the row context a sentence may compare with (recency against the usual gap)
 _CONTEXT = ("gap_median_last10_days", "gap_mean_days")
 
@@ -120,12 +125,20 @@ def contributions(model, X: pd.DataFrame, method: str = "shap", paths=None) -> n
     return (onehot @ P).toarray()
 
 
-def top_contributions(model, X: pd.DataFrame, k: int = 3, chunk: int = 100_000, method: str = "shap") -> np.ndarray:
+def _paths_of(model, method: str):
+    """:func:`path_matrix` when ``method`` needs it (the tree walk is done once, not per chunk)."""
+    return path_matrix(model) if method == "path" and not hasattr(model, "contributions") else None
+
+
+def top_contributions(model, X: pd.DataFrame, k: int = 3, chunk: int = 100_000, method: str = "shap",
+                      paths=None) -> np.ndarray:
     """Indices of the ``k`` features that push each row's score up the most (-1 where fewer than
-    ``k`` push it up), from LightGBM per-row contributions (see :func:`contributions`)."""
+    ``k`` push it up), from LightGBM per-row contributions (see :func:`contributions`), computed
+    ``chunk`` rows at a time. ``paths``: :func:`path_matrix` of the model, when the caller has it."""
     out = np.full((len(X), k), -1, dtype=np.int64)
-    # the tree walk for path credit is done once, not per chunk
-    paths = path_matrix(model) if method == "path" and not hasattr(model, "contributions") else None
+    paths = paths if paths is not None else _paths_of(model, method)
+    width = len(paths[1]) if paths is not None else X.shape[1] + 1  # trees (path) or features (shap)
+    chunk = max(1, min(chunk, CONTRIBUTION_CELLS // max(width, 1)))
     for start in range(0, len(X), chunk):
         part = X.iloc[start:start + chunk]
         contrib = contributions(model, part, method, paths)
@@ -146,7 +159,7 @@ def _once_per_family(parts: np.ndarray, families: np.ndarray, keep: np.ndarray) 
 
 
 def reasons(model, X: pd.DataFrame, k: int = 3, sep: str | None = None, method: str = "shap",
-            language: str = "en", toward: int = 1) -> pd.Series:
+            language: str = "en", toward: int = 1, batch_rows: int = 100_000) -> pd.Series:
     """The top ``k`` drivers of each row's score written for a person in ``language``, joined by
     ``sep`` (default "; ", in Chinese "；").
 
@@ -154,11 +167,24 @@ def reasons(model, X: pd.DataFrame, k: int = 3, sep: str | None = None, method: 
     customer-facing agent; the text shows the customer's own value in words (see
     :mod:`repurchase.scoring.words`). ``toward``: +1 when the score means buying (the need list),
     -1 when it means lapsing (churn): a sentence that reads the other way is left out.
+    ``batch_rows`` rows are explained at a time (``scoring.batch_rows``): their contributions and
+    sentence arrays are the only per-row intermediates held; each row's reasons are its own.
     """
     sep = sep if sep is not None else ("；" if language == "zh" else "; ")
+    paths = _paths_of(model, method)
+    step = max(1, batch_rows)
+    joined: list[str] = []
+    for start in range(0, len(X), step):
+        joined += _reasons(model, X.iloc[start:start + step], k, sep, method, language, toward, paths, step)
+    return pd.Series(joined, index=X.index, name="reasons")
+
+
+def _reasons(model, X: pd.DataFrame, k: int, sep: str, method: str, language: str, toward: int, paths,
+             chunk: int) -> list[str]:
+    """:func:`reasons` of one batch, as a list."""
     # the top k among the features that can be said: an internal score without words (the RFM
     # code, a quintile in the middle) must not take a reason's place
-    top = top_contributions(model, X, k + 6, method=method)
+    top = top_contributions(model, X, k + 6, chunk=chunk, method=method, paths=paths)
     names = list(X.columns)
     parts = np.full(top.shape, "", dtype=object)
     against = np.zeros(top.shape, dtype=bool)
@@ -177,7 +203,7 @@ def reasons(model, X: pd.DataFrame, k: int = 3, sep: str | None = None, method: 
         # sentence per family, in contribution order
         fit = _once_per_family(row, fam, ~back) or _once_per_family(row, fam, np.ones_like(back))
         joined.append(sep.join(fit[:k]))
-    return pd.Series(joined, index=X.index, name="reasons")
+    return joined
 
 
 def reasons_method(scoring_config: "ScoringConfig", n_rows: int) -> str:

@@ -21,7 +21,7 @@ from repurchase.scoring.label_words import LABEL_COLUMNS, kinds_in, list_labels
 from repurchase.scoring.lists import (LIST_COLUMNS, Audience, assign_offers, bands, budget_cut, control_flags,
                                       list_frame, rank_order)
 from repurchase.scoring.models import ScoringModels
-from repurchase.scoring.predict import Predictions
+from repurchase.scoring.predict import Predictions, rows_of
 from repurchase.scoring.timing import expected_purchase_days
 
 NEED_EXTRA = ["expected_purchase_date", "top_categories", "top_category_1", "top_category_2", "top_category_3",
@@ -60,8 +60,8 @@ def need_list(tables: Tables, aud: Audience, preds: Predictions, models: Scoring
     need["offer"] = offers["offer"]
     t1 = time.perf_counter()
     lang = config.export.language
-    need["reasons"] = reasons(m.model, feats[m.features].iloc[rows], method=reasons_method(sc, len(rows)),
-                              language=lang).to_numpy() if len(rows) else []
+    need["reasons"] = reasons(m.model, rows_of(feats, rows, m.features), method=reasons_method(sc, len(rows)),
+                              language=lang, batch_rows=sc.batch_rows).to_numpy() if len(rows) else []
     timings["need_reasons"] = time.perf_counter() - t1
     need["best_contact_hour"] = aud.base["best_contact_hour"].to_numpy()[rows]
     need["expected_purchase_date"] = _expected_dates(aud, preds, models, rows)

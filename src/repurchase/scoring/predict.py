@@ -53,9 +53,15 @@ def config_key(m: ScoringModel) -> str:
 
 
 def predict(tables: Tables, ctx: AsOfContext, models: ScoringModels, timings: dict[str, float], *,
-            progress: bool = False) -> Predictions:
+            progress: bool = False, batch_rows: int | None = None) -> Predictions:
     """Features at T once per distinct (pinned) feature config (usually one build serves every
-    model), then each model's probabilities; the time taken goes to ``timings``."""
+    model), then each model's probabilities; the time taken goes to ``timings``.
+
+    ``batch_rows``: customers per prediction batch (``scoring.batch_rows``; None: all at once).
+    A model's inputs (the column selection LightGBM converts to a matrix, the blend's stacked
+    logits) exist for one batch at a time; the probabilities do not depend on it, every row is
+    predicted on its own.
+    """
     t0 = time.perf_counter()
     built: dict[str, pd.DataFrame] = {}
     probs: dict[str, np.ndarray] = {}
@@ -67,23 +73,41 @@ def predict(tables: Tables, ctx: AsOfContext, models: ScoringModels, timings: di
         first = next(iter(built.values()))
         if not feats["customer_id"].equals(first["customer_id"]):
             raise DataError("the models were trained with different spines (features.include_non_buyers); retrain them alike")
-        probs[f"{m.task}_{m.horizon_days}"] = _predict(m, feats)
+        probs[f"{m.task}_{m.horizon_days}"] = _predict(m, feats, batch_rows)
     timings["features_and_models"] = time.perf_counter() - t0
     if not built or len(first) == 0:
         raise DataError(f"no customer has a paid order before {ctx.date}: nothing to score")
     return Predictions(built, probs, first)
 
 
-def _predict(m: ScoringModel, feats: pd.DataFrame) -> np.ndarray:
+def batches(n: int, batch_rows: int | None) -> list[slice]:
+    """Consecutive row slices of at most ``batch_rows`` rows covering ``range(n)`` (one slice
+    when ``batch_rows`` is None; none when ``n`` is 0)."""
+    step = max(1, batch_rows or n or 1)
+    return [slice(a, min(n, a + step)) for a in range(0, n, step)]
+
+
+def rows_of(frame: pd.DataFrame, rows: np.ndarray, columns: list[str]) -> pd.DataFrame:
+    """``frame[columns].iloc[rows]`` as one take: only the listed rows are copied, not every
+    customer's inputs first."""
+    at = frame.columns.get_indexer(columns)
+    if (at < 0).any():
+        raise KeyError([c for c, i in zip(columns, at) if i < 0])
+    return frame.iloc[rows, at]
+
+
+def _predict(m: ScoringModel, feats: pd.DataFrame, batch_rows: int | None = None) -> np.ndarray:
     if m.rules:
-        return m.model.predict_proba(feats)[:, 1]
-    X = feats[feature_columns(feats)]
-    try:
-        check_feature_names(m.features, X, m.dtypes)
-    except DataError as exc:
-        raise DataError(f"{m.version} ({m.task}, {m.horizon_days} d): {exc} Retrain the model on this data, "
-                        "or score data with the columns it was trained on.") from exc
-    return m.model.predict_proba(X[m.features])[:, 1]
+        cols = [c for c in feats.columns if c in m.model.features_in_]
+    else:
+        try:  # names and dtypes only: no copy of the frame
+            check_feature_names(m.features, feats.iloc[:0][feature_columns(feats)], m.dtypes)
+        except DataError as exc:
+            raise DataError(f"{m.version} ({m.task}, {m.horizon_days} d): {exc} Retrain the model on this data, "
+                            "or score data with the columns it was trained on.") from exc
+        cols = m.features
+    parts = [m.model.predict_proba(feats.iloc[rows][cols])[:, 1] for rows in batches(len(feats), batch_rows)]
+    return np.concatenate(parts) if parts else m.model.predict_proba(feats[cols])[:, 1]
 
 
 def populations(models: ScoringModels, preds: Predictions, active: np.ndarray):

@@ -23,7 +23,7 @@ from repurchase.scoring.label_words import LABEL_COLUMNS, list_labels
 from repurchase.scoring.lists import (LIST_COLUMNS, Audience, assign_offers, bands, budget_cut, control_flags,
                                       list_frame, rank_order)
 from repurchase.scoring.models import ScoringModel
-from repurchase.scoring.predict import Predictions
+from repurchase.scoring.predict import Predictions, rows_of
 from repurchase.spine import AsOfContext
 
 RECALL_EXTRA = ["expected_spend", "value_at_risk", "uplift", "contact_cost", "offer_cost", "expected_gain",
@@ -125,8 +125,8 @@ def _frame(aud: Audience, feats: pd.DataFrame, v: _Value, r: _Ranked, churn: Sco
     rows, ctrl = r.order[:keep], r.control[:keep]
     recall = list_frame(aud.base, rows, "recall", v.p_churn[rows], r.band[:keep], ctrl, churn.version)
     recall["offer"] = r.offers["offer"].to_numpy()[:keep]
-    recall["reasons"] = reasons(churn.model, feats[churn.features].iloc[rows], method=reasons_method(sc, len(rows)),
-                                language=language, toward=-1).to_numpy() if len(rows) else []
+    recall["reasons"] = reasons(churn.model, rows_of(feats, rows, churn.features), method=reasons_method(sc, len(rows)),
+                                language=language, toward=-1, batch_rows=sc.batch_rows).to_numpy() if len(rows) else []
     recall["best_contact_hour"] = aud.base["best_contact_hour"].to_numpy()[rows]
     recall["expected_spend"] = np.round(v.expected_spend[rows], 2)
     recall["value_at_risk"] = np.round(v.value_at_risk[rows], 2)
