@@ -58,3 +58,37 @@ def test_incomplete_window_refused():
     late = pd.DataFrame({"customer_id": ["a"], "as_of": [pd.Timestamp("2024-12-15", tz="UTC")]})
     with pytest.raises(DataError, match="not complete"):
         next_purchase_labels(t, late, 30)
+
+
+def test_labels_equal_a_row_by_row_reference_across_daylight_saving(seed):
+    # orders around the March and November changes in New York; windows are local calendar days,
+    # so an order at local midnight T + h is outside and one a second before it inside
+    rng = np.random.default_rng(seed)
+    tz = "America/New_York"
+    start = pd.Timestamp("2024-01-01")
+    rows = [dict(BASE, order_id=f"o{i}", customer_id=f"c{rng.integers(200)}",
+                 order_ts=start + pd.Timedelta(minutes=int(rng.integers(0, 365 * 24 * 60))),
+                 status="paid" if rng.random() > 0.1 else "cancelled") for i in range(1500)]
+    rows += [dict(BASE, order_id=f"m{i}", customer_id="c0", order_ts=pd.Timestamp(ts))  # the window edges
+             for i, ts in enumerate(["2024-03-10 00:00", "2024-04-08 23:59:59", "2024-04-09 00:00", "2024-11-03 01:30"])]
+    t = make_tables(tz, rows)
+    dates = [pd.Timestamp(d, tz=tz) for d in ("2024-03-10", "2024-06-01", "2024-10-20", "2024-11-03")]
+    spine = pd.DataFrame([(c, d) for d in dates for c in sorted(set(t.orders["customer_id"]))],
+                         columns=["customer_id", "as_of"])
+    paid = t.orders[t.orders["status"] == "paid"]
+
+    def count(c, lo, hi):
+        ts = paid.loc[paid["customer_id"] == c, "order_ts"]
+        return int(((ts >= lo) & (ts < hi)).sum())
+
+    def local(d, days):  # local midnight `days` calendar days from d
+        return (d.tz_localize(None) + pd.Timedelta(days=days)).tz_localize(tz)
+
+    for h in (1, 30):
+        want = [float(count(c, d, local(d, h)) > 0) for c, d in spine.itertuples(index=False)]
+        assert next_purchase_labels(t, spine, h).tolist() == want, h
+    want = [(float(count(c, d, local(d, 30)) == 0) if count(c, local(d, -90), d) > 0 else None)
+            for c, d in spine.itertuples(index=False)]
+    got = churn_labels(t, spine, active_days=90, churn_days=30)
+    assert [None if np.isnan(v) else v for v in got] == want
+    assert 0 < np.nanmean(got) < 1 and sum(w is None for w in want) > 0  # both classes, and inactive rows

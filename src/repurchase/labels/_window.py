@@ -1,15 +1,15 @@
-"""What every label shares: the end of the data, the paid-order timeline at the spine's as-of
-dates, and the check that a label window closes before the data ends."""
+"""What every label shares: the end of the data, a query session on the spine, and the check
+that a label window closes before the data ends."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from repurchase._timeline import Timeline, epoch_seconds
+from repurchase._timeline import epoch_seconds
+from repurchase.engine import Session, connect
 from repurchase.errors import DataError
 from repurchase.schema import Tables
-from repurchase.spine import CustomerIndex, paid_order_timeline, shifted_seconds
+from repurchase.spine import shifted_seconds
 
 
 def data_end(tables: Tables) -> pd.Timestamp:
@@ -17,11 +17,10 @@ def data_end(tables: Tables) -> pd.Timestamp:
     return tables.orders["order_ts"].max() + pd.Timedelta(seconds=1)
 
 
-def timeline(tables: Tables, spine: pd.DataFrame) -> tuple[Timeline, np.ndarray, np.ndarray]:
-    """The paid-order timeline, the spine's customer codes in it, and its as-of dates (epoch s)."""
-    index = CustomerIndex.from_tables(tables)
-    tl = paid_order_timeline(tables, index)
-    return tl, index.codes(spine["customer_id"]), epoch_seconds(spine["as_of"])
+def session(tables: Tables, spine: pd.DataFrame, windows: list[int]) -> Session:
+    """A query session on the spine (DuckDB in-process); ``windows`` in days, negative ones ending
+    after T (see :mod:`repurchase.engine.labels`)."""
+    return Session(connect(), tables, spine["customer_id"], epoch_seconds(spine["as_of"]), windows)
 
 
 def check_window(tables: Tables, spine: pd.DataFrame, days: int, what: str) -> None:

@@ -6,17 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from repurchase.labels._window import check_window, timeline
+from repurchase.engine.labels import label_counts
+from repurchase.labels._window import check_window, session
 from repurchase.schema import Tables
-from repurchase.spine import shifted_seconds
 
 
 def churn_labels(tables: Tables, spine: pd.DataFrame, active_days: int = 180, churn_days: int = 90) -> pd.Series:
     """Among customers active at T (a paid order in [T - active_days, T)): 1.0 when they place no
     paid order in [T, T + churn_days), else 0.0; NaN for customers not active at T."""
     check_window(tables, spine, churn_days, "churn")
-    tl, codes, t = timeline(tables, spine)
-    active = tl.pos(codes, t) - tl.pos(codes, shifted_seconds(t, tables.timezone, -active_days)) > 0
-    bought = tl.pos(codes, shifted_seconds(t, tables.timezone, churn_days)) - tl.pos(codes, t) > 0
-    y = np.where(active, (~bought).astype(np.float64), np.nan)
+    c = label_counts(session(tables, spine, [-churn_days, active_days]), churn_days, active_days)
+    y = np.where(c["orders_active"] > 0, (c["orders_ahead"] == 0).astype(np.float64), np.nan)
     return pd.Series(y, index=spine.index, name=f"churn_{churn_days}d")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from repurchase.labels._window import check_window, timeline
+from repurchase.engine.labels import label_counts
+from repurchase.labels._window import check_window, session
 from repurchase.schema import Tables
-from repurchase.spine import shifted_seconds
 
 
 def next_purchase_labels(tables: Tables, spine: pd.DataFrame, horizon_days: int = 30) -> pd.Series:
@@ -16,6 +16,5 @@ def next_purchase_labels(tables: Tables, spine: pd.DataFrame, horizon_days: int 
     Raises :class:`DataError` when a label window reaches past the end of the data.
     """
     check_window(tables, spine, horizon_days, "next-purchase")
-    tl, codes, t = timeline(tables, spine)
-    n = tl.pos(codes, shifted_seconds(t, tables.timezone, horizon_days)) - tl.pos(codes, t)
+    n = label_counts(session(tables, spine, [-horizon_days]), horizon_days)["orders_ahead"]
     return pd.Series((n > 0).astype(np.float64), index=spine.index, name=f"next_purchase_{horizon_days}d")
