@@ -46,3 +46,15 @@ def test_the_features_command_runs_on_spark(spark, demo_dir, tmp_path, capsys):
                      "--out", str(outs[engine])]) == 0
     capsys.readouterr()
     pd.testing.assert_frame_equal(pd.read_parquet(outs["spark"]), pd.read_parquet(outs["duckdb"]), check_exact=True)
+
+
+def test_scoring_with_the_features_on_spark_gives_the_same_lists(spark, synthetic_tables, score_as_of, bundles_dir,
+                                                                  score_config):
+    from repurchase.scoring import load_models, score
+
+    on_spark = score_config.model_copy(update={"engine": score_config.engine.model_copy(update={"backend": "spark"})})
+    models = load_models(bundles_dir, score_config)
+    duck, sp = score(synthetic_tables, score_as_of, models, score_config), score(synthetic_tables, score_as_of, models, on_spark)
+    assert len(duck.need) > 50 and len(duck.recall) > 50
+    for part in ("need", "recall", "scores"):
+        pd.testing.assert_frame_equal(getattr(sp, part), getattr(duck, part), check_exact=True)

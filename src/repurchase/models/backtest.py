@@ -104,6 +104,7 @@ def backtest(
     need_metrics: Callable[..., pd.DataFrame] | None = None,
     max_training_rows: int | None = None,
     sample_seed: int = 42,
+    engine: dict | None = None,
 ) -> BacktestResult:
     """Train and evaluate at each test date; see :data:`METRIC_COLUMNS` for the metrics rows.
 
@@ -117,6 +118,7 @@ def backtest(
     ``max_training_rows``: the training row budget; above it whole customers of the training and
     validation dates are sampled (seeded by ``sample_seed``) before features are built, the test
     date is kept whole (:mod:`repurchase.models.sample`). None: every row, as before.
+    ``engine``: where the features run (``config.engine``; None: DuckDB in-process).
     """
     end = data_end(tables)
     rows, comps, scores, importance, fitted_models, holdout, dates, segments, need = [], [], {}, {}, {}, {}, {}, [], []
@@ -131,7 +133,7 @@ def backtest(
                             f"with a {horizon_days}-day horizon; more history is needed.")
         t0 = time.perf_counter()
         if max_training_rows is None:
-            feats = build_features(tables, train + [val, test], config=feature_config)
+            feats = build_features(tables, train + [val, test], config=feature_config, engine=engine)
             sample = None
         else:
             spine = build_spine(tables, train + [val, test],
@@ -139,7 +141,7 @@ def backtest(
             spine, sample = sample_training_spine(spine, test, max_training_rows, sample_seed)
             if sample.sampled:
                 log.info("%s %d d at %s: %s", task, horizon_days, test.date(), sample.describe())
-            feats = build_features(tables, spine=spine, config=feature_config)
+            feats = build_features(tables, spine=spine, config=feature_config, engine=engine)
             del spine
         y = labels_for(task, tables, feats[["customer_id", "as_of"]], horizon_days, active_days)
         keep = y.notna().to_numpy()

@@ -85,7 +85,8 @@ def train(
                       active_days=config.models.active_days, feature_config=pinned, keep_holdout=True,
                       min_positives=config.models.min_positives, min_negatives=config.models.min_negatives,
                       model=model_for(task, horizon_days, config), need_metrics=need_metrics,
-                      max_training_rows=config.models.max_training_rows, sample_seed=config.models.training_sample_seed)
+                      max_training_rows=config.models.max_training_rows, sample_seed=config.models.training_sample_seed,
+                      engine=config.engine.connect_args())
     key = hold.date().isoformat()
     model, rows = result.models[key], result.holdout[key]
     sample = result.samples.get(key)  # None: no row budget (models.max_training_rows: null)

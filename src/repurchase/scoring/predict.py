@@ -53,14 +53,15 @@ def config_key(m: ScoringModel) -> str:
 
 
 def predict(tables: Tables, ctx: AsOfContext, models: ScoringModels, timings: dict[str, float], *,
-            progress: bool = False, batch_rows: int | None = None) -> Predictions:
+            progress: bool = False, batch_rows: int | None = None, engine: dict | None = None) -> Predictions:
     """Features at T once per distinct (pinned) feature config (usually one build serves every
     model), then each model's probabilities; the time taken goes to ``timings``.
 
     ``batch_rows``: customers per prediction batch (``scoring.batch_rows``; None: all at once).
     A model's inputs (the column selection LightGBM converts to a matrix, the blend's stacked
     logits) exist for one batch at a time; the probabilities do not depend on it, every row is
-    predicted on its own.
+    predicted on its own. ``engine``: where the features run (:func:`repurchase.engine.connect`
+    arguments, ``config.engine``; None: DuckDB in-process).
     """
     t0 = time.perf_counter()
     built: dict[str, pd.DataFrame] = {}
@@ -68,7 +69,7 @@ def predict(tables: Tables, ctx: AsOfContext, models: ScoringModels, timings: di
     for m in models.all():
         key = config_key(m)
         if key not in built:
-            built[key] = build_features(tables, [ctx.ts], config=m.feature_config, progress=progress)
+            built[key] = build_features(tables, [ctx.ts], config=m.feature_config, progress=progress, engine=engine)
         feats = built[key]
         first = next(iter(built.values()))
         if not feats["customer_id"].equals(first["customer_id"]):

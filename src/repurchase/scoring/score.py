@@ -85,7 +85,8 @@ def score(tables: Tables, as_of: AsOf | AsOfContext, models: ScoringModels, conf
     ctx = AsOfContext.of(as_of, tables.timezone)
     sc = config.scoring
     timings: dict[str, float] = {}
-    preds = predict(tables, ctx, models, timings, progress=progress, batch_rows=sc.batch_rows)
+    preds = predict(tables, ctx, models, timings, progress=progress, batch_rows=sc.batch_rows,
+                    engine=config.engine.connect_args())
     aud = _audience(tables, ctx, preds, sc, timings)
     need = need_list(tables, aud, preds, models, config, timings)
     recall = recall_list(tables, aud, preds, models.churn, config, timings)
