@@ -24,12 +24,14 @@ from repurchase.cli._shell import cli, config_options, given
               "[export.db_url, $REPURCHASE_DB_URL]; a password comes only from $REPURCHASE_DB_PASSWORD.")
 @click.option("--dry-run", is_flag=True, help="Validate the data, print the plan and the resolved config; write nothing.")
 @click.option("--tolerant", is_flag=True, default=None, help="Skip rows with row-level problems (counted) [data.tolerant].")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default=None,
+              help="Query engine for the features [engine.backend: duckdb].")
 @config_options
-def score(data_dir, data_opt, as_of, out, models_src, db, dry_run, tolerant, config):
+def score(data_dir, data_opt, as_of, out, models_src, db, dry_run, tolerant, engine, config):
     """Write the need list and the recall list (files, and a SQL table with --db)."""
     from repurchase.pipelines import score_lists
 
-    cfg = config.load(given("data", tolerant=tolerant))
+    cfg = config.load({**(given("data", tolerant=tolerant) or {}), **(given("engine", backend=engine) or {})})
     t0 = time.perf_counter()
     run = score_lists(cfg, as_of, data_dir or data_opt, out_dir=out, models=models_src, db=db, dry_run=dry_run,
                       progress=sys.stderr.isatty(), echo=click.echo)

@@ -133,8 +133,10 @@ def train(data_dir, task, horizon, holdout, models_dir, no_mlflow, tolerant, con
 @click.option("--models-dir", type=click.Path(file_okay=False), default=None, help="Bundle directory [models.dir].")
 @click.option("--no-mlflow", is_flag=True, help="Do not track or register; gate against the local bundles only.")
 @click.option("--tolerant", is_flag=True, default=None, help="Skip rows with row-level problems (counted) [data.tolerant].")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default=None,
+              help="Query engine for the features [engine.backend: duckdb].")
 @config_options
-def retrain(data_dir, data_opt, dry_run, holdout, models_dir, no_mlflow, tolerant, config):
+def retrain(data_dir, data_opt, dry_run, holdout, models_dir, no_mlflow, tolerant, engine, config):
     """Retrain every model (need, timing horizons, churn): validate, plan dates from the data,
     features, labels, fit, evaluate against baselines and the champion, register, promote, report."""
     from repurchase.pipelines import retrain as run_retrain
@@ -142,6 +144,8 @@ def retrain(data_dir, data_opt, dry_run, holdout, models_dir, no_mlflow, toleran
     extra = {"models": {"dir": models_dir}} if models_dir else {}
     if tolerant:
         extra["data"] = {"tolerant": True}
+    if engine:
+        extra["engine"] = {"backend": engine}
     cfg = config.load(extra or None)
     t0 = time.perf_counter()
     run_retrain(cfg, data_dir or data_opt, dry_run=dry_run, track=not no_mlflow, holdout=holdout, echo=click.echo)
