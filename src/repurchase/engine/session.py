@@ -58,6 +58,7 @@ class Session:
     _arrow: dict = field(default_factory=dict, repr=False)
     _params: Params | None = field(default=None, repr=False)
     _plan: Plan = field(default_factory=Plan, repr=False)
+    _shared: set = field(default_factory=set, repr=False)  # shared stages built on this connection
 
     @property
     def tz(self) -> str:
@@ -155,16 +156,25 @@ class Session:
             o = o.filter(o.status.isnull() | (o.status == VALID_ORDER_STATUS))
         return o.select("customer_id", ts_s=secs(o.order_ts), cents=round_half_even(o.amount * 100))
 
-    def cache(self, expr: ibis.Table) -> ibis.Table:
+    def cache(self, expr: ibis.Table, *, shared: str | None = None) -> ibis.Table:
         """``expr`` computed once into a temporary table: DuckDB otherwise re-evaluates a
-        sub-expression for every reference to it; on Spark a checkpoint also cuts the plan."""
+        sub-expression for every reference to it; on Spark a checkpoint also cuts the plan.
+
+        With a name ``shared``, the table is computed once per session and reused by every later
+        run that asks for it (another group or query of the same feature run); only for an
+        expression that reads no value of the run (no bounds, wall clock or run arguments)."""
         if self.planned:
-            name = f"_rp_stage_{len(self._plan.stages)}"
+            name = f"_rp_shared_{shared}" if shared else f"_rp_stage_{len(self._plan.stages)}"
             self._plan.stages.append((name, ibis.to_sql(expr, dialect="duckdb")))
             return ibis.table(expr.schema(), name=name)
+        if shared and ("shared", shared) in self._arrow:
+            return self._arrow[("shared", shared)]
         from repurchase.engine.spark_scoring import checkpoint
 
-        return checkpoint(self.con, expr)
+        table = checkpoint(self.con, expr)
+        if shared:
+            self._arrow[("shared", shared)] = table
+        return table
 
     # -- running ---------------------------------------------------------------------------
 
@@ -197,6 +207,10 @@ class Session:
                     "spine": lambda: self._spine_arrow}.get(key, lambda: self._arrow_of(key))()
             con.register(f"_rp_{key}", data)
         for name, sql in plan.stages:
+            if name.startswith("_rp_shared_"):
+                if name in self._shared:
+                    continue
+                self._shared.add(name)
             con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {self._params.fill(sql)}')
         result = con.sql(self._params.fill(plan.final))
         return result.to_arrow_table() if hasattr(result, "to_arrow_table") else result.arrow()

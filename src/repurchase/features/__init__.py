@@ -48,7 +48,7 @@ def pin_feature_config(tables: Tables, as_of: AsOf, config: FeatureConfig | None
     the latest as-of date of a run. A model trained at T stores the pinned config so that scoring
     at a later date builds exactly the same columns.
     """
-    from repurchase.features.categories import category_lines, top_categories
+    from repurchase.features.categories import category_source, top_categories
     from repurchase.features.engagement import counted_types
     from repurchase.spine import as_of_timestamp
 
@@ -58,7 +58,7 @@ def pin_feature_config(tables: Tables, as_of: AsOf, config: FeatureConfig | None
     ctx = FeatureContext(tables, index, np.array([index.n_codes - 1]), t, config)
     ctx.session = Session(connect(), tables, pd.Series([], dtype="str"), np.zeros(0, dtype=np.int64), [])
     update = {}
-    if "categories" in config.groups and config.categories is None and category_lines(ctx) is not None:
+    if "categories" in config.groups and config.categories is None and category_source(tables):
         update["categories"] = top_categories(ctx)
     if "engagement" in config.groups and config.event_types is None and tables.events is not None:
         update["event_types"] = counted_types(ctx)
