@@ -29,6 +29,8 @@ from _common import machine  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
+from repurchase.data.read import resolve_timezone  # noqa: E402
+
 REF_SQL = """
 WITH o AS (
   SELECT customer_id, epoch(order_ts) AS ts, amount
@@ -59,7 +61,7 @@ def reference(data: Path, as_of: str) -> None:
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    tz = (data / "dataset.yaml").read_text().split("timezone:")[1].split()[0] if (data / "dataset.yaml").is_file() else "UTC"
+    tz = resolve_timezone(data, None)  # dataset.yaml's zone, as the package reads it
     t = int(pd.Timestamp(as_of, tz=tz).timestamp())
     types = [r[0] for r in con.execute(f"SELECT DISTINCT event_type FROM read_parquet('{data}/events.parquet') "
                                        "ORDER BY 1").fetchall()]

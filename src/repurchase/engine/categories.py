@@ -18,9 +18,9 @@ import numpy as np
 
 from repurchase.engine._keys import cumulative, entry_key, keyed_counts, left_join
 from repurchase.engine._names import safe_name
-from repurchase.engine._time import DAY_S, secs
+from repurchase.engine._time import DAY_S
 from repurchase.engine.session import Session
-from repurchase.schema import VALID_ORDER_STATUS, Tables
+from repurchase.schema import Tables
 
 #: the largest finite float64: ``abs(x) <= _MAX`` is "x is finite" on every engine
 _MAX = float(np.finfo(np.float64).max)
@@ -50,11 +50,7 @@ def _lines(s: Session) -> ibis.Table:
         cat = own
     pairs = it.select("order_id", cat=cat)
     pairs = pairs.filter(pairs.cat.notnull(), pairs.order_id.notnull()).distinct()
-    o = s.table("orders", ["order_id", "customer_id", "order_ts", "status"])
-    if "status" in o.columns:
-        o = o.filter(o.status.isnull() | (o.status == VALID_ORDER_STATUS))
-    o = o.select("order_id", "customer_id", ts_s=secs(o.order_ts))
-    j = pairs.join(o, "order_id")
+    j = pairs.join(s.paid_orders(with_order_id=True), "order_id")
     return s.cache(j.select("customer_id", "ts_s", "cat"), shared="category_lines")
 
 

@@ -149,12 +149,15 @@ class Session:
                       for i in range(len(self.steps)))
         return to_wall(s, steps)
 
-    def paid_orders(self) -> ibis.Table:
-        """Paid orders (status ``paid`` or missing): ``customer_id``, ``ts_s``, ``cents``."""
-        o = self.table("orders", ["customer_id", "order_ts", "amount", "status"])
+    def paid_orders(self, *, with_order_id: bool = False) -> ibis.Table:
+        """Paid orders (status ``paid`` or missing): ``customer_id``, ``ts_s``, ``cents`` (and
+        ``order_id`` first, with ``with_order_id``)."""
+        o = self.table("orders", ["order_id", "customer_id", "order_ts", "amount", "status"] if with_order_id
+                       else ["customer_id", "order_ts", "amount", "status"])
         if "status" in o.columns:
             o = o.filter(o.status.isnull() | (o.status == VALID_ORDER_STATUS))
-        return o.select("customer_id", ts_s=secs(o.order_ts), cents=round_half_even(o.amount * 100))
+        return o.select(*(["order_id"] if with_order_id else []), "customer_id", ts_s=secs(o.order_ts),
+                        cents=round_half_even(o.amount * 100))
 
     def cache(self, expr: ibis.Table, *, shared: str | None = None) -> ibis.Table:
         """``expr`` computed once into a temporary table: DuckDB otherwise re-evaluates a
