@@ -489,3 +489,22 @@ def test_a_clean_table_is_read_again_for_its_rejects_with_the_values_as_stored(t
     rej = tables.rejects["order_items"]
     assert rej["order_id"].tolist() == [" o9 "] and rej["source_row"].tolist() == [2]
     assert tables.order_items["order_id"].tolist() == ["o1", "o2"] and report.rows_kept["order_items"] == 2
+
+
+def test_keep_holds_fewer_columns_but_validates_all_of_them(tmp_path):
+    """``keep`` (the features command's load) drops unread columns only after every rule ran on
+    them: a bad value in a dropped column still rejects its row, and the same rows are kept."""
+    _bad_dir(tmp_path)
+    events = pd.DataFrame([{"customer_id": "c1", "event_ts": "2024-03-01", "event_type": "checkin", "value": "1.5"},
+                           {"customer_id": "c1", "event_ts": "2024-03-02", "event_type": "checkin", "value": "lots"}])
+    write_csv(tmp_path, "events", events)
+    full, full_report = load_tables(tmp_path, tolerant=True)
+    kept, kept_report = load_tables(tmp_path, tolerant=True,
+                                    keep={"orders": ["customer_id", "order_ts"], "events": ["event_type"]})
+    assert "value" in full.events.columns and "value" not in kept.events.columns
+    assert set(kept.orders.columns) == {"order_id", "customer_id", "order_ts", "amount", "status"}
+    assert kept.events["event_ts"].tolist() == full.events["event_ts"].tolist()
+    assert len(kept.events) == 1 and kept.rejects["events"]["value"].tolist() == ["lots"]
+    for name in full.as_dict():
+        pd.testing.assert_frame_equal(kept.as_dict()[name], full.as_dict()[name][kept.as_dict()[name].columns])
+    assert kept_report.rows_kept == full_report.rows_kept and kept_report.rejected == full_report.rejected

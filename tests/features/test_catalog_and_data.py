@@ -61,3 +61,15 @@ def test_features_command_on_cdnow(cdnow_dir, tmp_path):
     f = pd.read_parquet(out)
     assert len(f) == 23_570  # every customer bought in Q1 1997
     assert "categories_bought_count" in f.columns and (f["categories_bought_count"] == 1).all()
+
+
+def test_feature_inputs_are_every_column_the_features_read(synthetic_dir):
+    """Tables loaded with only :data:`FEATURE_INPUTS` give the very same features."""
+    from repurchase.data.io import load_tables
+    from repurchase.features import FEATURE_INPUTS, build_features
+
+    full = load_tables(synthetic_dir)[0]
+    lean = load_tables(synthetic_dir, keep=FEATURE_INPUTS)[0]
+    assert set(lean.events.columns) < set(full.events.columns)
+    dates = ["2024-09-01", "2025-01-01"]
+    pd.testing.assert_frame_equal(build_features(lean, dates), build_features(full, dates), check_exact=True)

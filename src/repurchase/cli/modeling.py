@@ -34,7 +34,7 @@ def _tracking_hint() -> None:
 @config_options
 def features(data_dir, as_of, schedule, freq, out, list_, markdown, include_non_buyers, tolerant, engine, config):
     """Point-in-time features per (customer, as-of date), from data strictly before each date."""
-    from repurchase.features import build_features, catalog_frame
+    from repurchase.features import FEATURE_INPUTS, build_features, catalog_frame
     from repurchase.features import markdown as catalog_markdown
 
     if list_:
@@ -52,7 +52,8 @@ def features(data_dir, as_of, schedule, freq, out, list_, markdown, include_non_
     cfg = config.load({**(given("features", include_non_buyers=include_non_buyers) or {}),
                        **(given("engine", backend=engine) or {})})
     t0 = time.perf_counter()
-    tables, _ = load_tables(data_dir, cfg.data, tolerant=tolerant)
+    # validated whole, but only the columns the features read are held
+    tables, _ = load_tables(data_dir, cfg.data, tolerant=tolerant, keep=FEATURE_INPUTS)
     dates = list(as_of) if as_of else make_schedule(schedule[0], schedule[1], freq, tables.timezone)
     t1 = time.perf_counter()
     frame = build_features(tables, dates, config=cfg.features, progress=True, engine=cfg.engine.connect_args())

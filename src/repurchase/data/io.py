@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import pandas as pd
 
@@ -44,7 +44,7 @@ from repurchase.data.read import (
     resolve_timezone,
 )
 from repurchase.data.validate import (
-    MAX_AMOUNT, Problem, RawRows, normalise_status, raw_frame, row_checks, type_columns,
+    MAX_AMOUNT, Problem, RawRows, normalise_status, raw_frame, row_checks, rule_columns, type_columns,
 )
 from repurchase.data.write import write_parquet, write_rejects, write_tables
 from repurchase.errors import DataError
@@ -84,7 +84,8 @@ class LoadReport:
         return pd.DataFrame(rows)
 
 
-def load_tables(data_dir: str | Path, config: DataConfig | None = None, *, tolerant: bool | None = None) -> tuple[Tables, LoadReport]:
+def load_tables(data_dir: str | Path, config: DataConfig | None = None, *, tolerant: bool | None = None,
+                keep: Mapping[str, Sequence[str]] | None = None) -> tuple[Tables, LoadReport]:
     """Load, parse and validate every canonical table in ``data_dir``.
 
     Parameters
@@ -95,6 +96,11 @@ def load_tables(data_dir: str | Path, config: DataConfig | None = None, *, toler
         Column mapping, encoding, timezone and status words.
     tolerant : bool, optional
         Overrides ``config.tolerant``: move row-level problems to ``Tables.rejects``.
+    keep : mapping of table -> columns, optional
+        Only these columns (and the table's required ones) are kept once a table is validated;
+        every rule still runs on every column, so the rows kept and rejected are the same as
+        without ``keep``. For a run that reads a few columns (``repurchase features``): the
+        others are not held in memory. None keeps everything.
 
     Returns
     -------
@@ -114,7 +120,7 @@ def load_tables(data_dir: str | Path, config: DataConfig | None = None, *, toler
         raise DataError(f"data directory {data_dir} is a file, not a directory.")
     tz = resolve_timezone(data_dir, config.timezone)
     report = LoadReport(data_dir=data_dir, timezone=tz)
-    typed, raws, problems = _read_typed(_table_files(data_dir), tz, config, report)
+    typed, raws, problems = _read_typed(_table_files(data_dir), tz, config, report, keep)
 
     # Id formats first: a table keyed by other ids is fatal even when tolerant (its opt-outs would
     # be lost, not rejected). Then references row by row, against the keys that survive their own
@@ -149,8 +155,8 @@ def _table_files(data_dir: Path) -> dict[str, Path | None]:
     return files
 
 
-def _read_typed(files: Mapping[str, Path | None], tz: str, config: DataConfig,
-                report: LoadReport) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame | RawRows], list[Problem]]:
+def _read_typed(files: Mapping[str, Path | None], tz: str, config: DataConfig, report: LoadReport,
+                keep: Mapping[str, Sequence[str]] | None = None) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame | RawRows], list[Problem]]:
     """Read, map and type every present table: the typed frames, the raw ones (for rejects and
     examples) and the problems of types and statuses, in table order."""
     typed: dict[str, pd.DataFrame] = {}
@@ -171,6 +177,9 @@ def _read_typed(files: Mapping[str, Path | None], tz: str, config: DataConfig,
             p += ps
         report.files[name] = path
         report.rows_read[name] = len(raw)
+        if keep is not None:  # the rules above saw every column; the row rules below need only these
+            wanted = {*rule_columns(name), *keep.get(name, ())}
+            t = t[[c for c in t.columns if c in wanted]]
         # a table whose values all parse keeps no raw copy: the later row checks read it again
         # for their examples and rejects only if they find something
         typed[name], raws[name] = t, (raw if p else RawRows(read))

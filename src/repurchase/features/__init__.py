@@ -36,8 +36,16 @@ KEYS = ["customer_id", "as_of"]
 RHYTHM_INPUTS = ("days_since_last_order", "orders_90d")
 #: non-numeric descriptive columns added next to the features
 LABEL_COLUMNS = ["rfm_segment"]
+#: the columns the feature groups read, per table: ``load_tables(keep=FEATURE_INPUTS)`` holds no other
+FEATURE_INPUTS = {
+    "orders": ("order_id", "customer_id", "order_ts", "amount", "status", "discount_amount", "coupon_id"),
+    "order_items": ("order_id", "sku", "category"),
+    "products": ("sku", "category", "cycle_days"),
+    "events": ("customer_id", "event_ts", "event_type", "expires_ts"),
+    "customers": ("customer_id", "registered_ts", "joined_group_ts"),
+}
 
-__all__ = ["CATALOG", "GROUPS", "KEYS", "build_features", "catalog_frame", "feature_columns", "lookup", "markdown",
+__all__ = ["CATALOG", "FEATURE_INPUTS", "GROUPS", "KEYS", "build_features", "catalog_frame", "feature_columns", "lookup", "markdown",
            "pin_feature_config"]
 
 

@@ -81,17 +81,39 @@ def fast_auc(y: np.ndarray, p: np.ndarray) -> float:
 
 
 def paired_bootstrap_auc(y: np.ndarray, p_model: np.ndarray, p_base: np.ndarray, n_boot: int = 500, seed: int = 0) -> tuple[float, float, float]:
-    """AUC(model) - AUC(baseline) on the same rows, with a 95% paired-bootstrap interval."""
+    """AUC(model) - AUC(baseline) on the same rows, with a 95% paired-bootstrap interval.
+
+    A resample is its rows' multiplicities: each AUC is a weighted rank sum over the scores'
+    tie groups, ranked once (:func:`_weighted_auc`), not a sort per resample. The numerator is a
+    sum of whole and half counts, exact in float64, so every AUC equals :func:`fast_auc` on the
+    resampled rows (tested): the same interval, minutes faster on a 1M-row holdout.
+    """
     y = np.asarray(y, float)
     p_model, p_base = np.asarray(p_model, float), np.asarray(p_base, float)
     rng = np.random.default_rng(seed)
     diff = roc_auc_score(y, p_model) - roc_auc_score(y, p_base)
     out = []
     n = len(y)
+    pos = y > 0
+    groups = [np.unique(p, return_inverse=True)[1] for p in (p_model, p_base)]
     for _ in range(n_boot):
-        i = rng.integers(0, n, n)
-        if y[i].min() == y[i].max():
+        w = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
+        w1 = np.where(pos, w, 0.0)
+        n1 = w1.sum()
+        if n1 == 0 or n1 == n:
             continue
-        out.append(fast_auc(y[i], p_model[i]) - fast_auc(y[i], p_base[i]))
+        a, b = (_weighted_auc(g, w, w1, n1, n - n1) for g in groups)
+        out.append(a - b)
     lo, hi = np.percentile(out, [2.5, 97.5]) if out else (np.nan, np.nan)
     return float(diff), float(lo), float(hi)
+
+
+def _weighted_auc(group: np.ndarray, w: np.ndarray, w1: np.ndarray, n1: float, n0: float) -> float:
+    """AUC of rows repeated ``w`` times (``w1``: the positives' weights), scores given as tie
+    groups ``group`` (dense ranks): each positive beats the negatives of lower groups and ties
+    half of its own."""
+    size = int(group.max()) + 1 if len(group) else 0
+    pos = np.bincount(group, weights=w1, minlength=size)
+    neg = np.bincount(group, weights=w - w1, minlength=size)
+    below = np.cumsum(neg) - neg
+    return float((pos * (below + 0.5 * neg)).sum() / (n1 * n0))
