@@ -16,7 +16,7 @@ def _day(d: int) -> pd.Timestamp:
     return T + pd.Timedelta(days=d, hours=10)
 
 
-def test_hit_at_3_and_date_error_against_their_baselines():
+def _shop():
     # a: rice x3, oil x1 before T, buys oil on day 2; b: tea x2 before T, buys rice on day 6;
     # c: bought before T, not in the window (not a buyer: not counted)
     orders = pd.DataFrame({
@@ -30,6 +30,11 @@ def test_hit_at_3_and_date_error_against_their_baselines():
     tables = Tables(orders=orders, order_items=items, timezone=TZ)
     feats = pd.DataFrame({"customer_id": ["a", "b", "c"], "days_since_last_order": [4.0, 9.0, 3.0],
                           "gap_median_last10_days": [6.0, np.nan, np.nan]})
+    return tables, feats
+
+
+def test_hit_at_3_and_date_error_against_their_baselines():
+    tables, feats = _shop()
     got = need_list_metrics(tables, feats, np.array([0.5, 0.5, 0.2]), np.array([1, 1, 0]), T, 10, category_method="rules")
     v = got.set_index(["metric", "method"])["value"]
     assert (got["n"] == 2).all() and set(got["as_of"]) == {"2025-03-01"}
@@ -45,3 +50,16 @@ def test_hit_at_3_and_date_error_against_their_baselines():
     # the need list's date: the conditional median of a constant hazard with P(buy in 10 d) = 0.5
     t_half = np.log(1 - 0.25) / np.log(1 - 0.5) * 10
     assert np.isclose(v[("date_mae_days", "need_list")], np.mean(np.abs(t_half - actual)))
+
+
+def test_above_the_buyer_cap_a_seeded_sample_of_buyers_is_measured(monkeypatch):
+    from repurchase.scoring import need_metrics
+
+    tables, feats = _shop()
+    monkeypatch.setattr(need_metrics, "MAX_BUYERS", 1)
+    runs = [need_list_metrics(tables, feats, np.array([0.5, 0.5, 0.2]), np.array([1, 1, 0]), T, 10,
+                              category_method="rules") for _ in range(2)]
+    assert (runs[0]["n"] == 1).all()
+    pd.testing.assert_frame_equal(runs[0], runs[1])  # seeded: the same buyer each time
+    own = runs[0].set_index(["metric", "method"])["value"][("hit@3", "own_top")]
+    assert own in (0.0, 1.0)  # one buyer: a hit (a) or a miss (b)

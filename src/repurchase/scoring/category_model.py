@@ -128,23 +128,18 @@ def _customers(pairs, rows: slice):
                                          if f.name not in shared})
 
 
-def window_categories(lines: pd.DataFrame, names: np.ndarray, start: AsOfContext, end: AsOfContext) -> pd.Series:
-    """Per customer, the set of category names in their paid orders in [start, end), from
-    :func:`~repurchase.features.categories.paid_category_lines`."""
-    w = lines[(lines["ts"] >= start.seconds) & (lines["ts"] < end.seconds)]
-    frame = pd.DataFrame({"c": w["customer_id"].to_numpy(), "cat": np.asarray(names, object)[w["cat"].to_numpy()]})
-    return frame.groupby("c", sort=False)["cat"].agg(set)
-
-
 def _window(tables: Tables, lines: pd.DataFrame, names: np.ndarray, paid: pd.DataFrame,
             start: AsOfContext, end: AsOfContext):
     """(pairs as of ``start``, bought in [start, end)) for the customers who bought in the window
-    and had bought before it; None when too few."""
+    and had bought before it; None when too few. Arrow set operations, not Python sets: a
+    1M-customer window would otherwise iterate millions of ids one by one."""
+    from repurchase._arrow import index_in, isin
     from repurchase.scoring.categories import pair_state
 
-    bought_sets = window_categories(lines, names, start, end)
+    w = lines[(lines["ts"] >= start.seconds) & (lines["ts"] < end.seconds)]
+    buyers = pd.Series(pd.unique(w["customer_id"].to_numpy()), dtype=object)
     before = paid["customer_id"][paid["ts"] < start.seconds]
-    ids = pd.Series(sorted(set(bought_sets.index) & set(before.astype(str))), dtype=object)
+    ids = buyers[isin(buyers, before).to_numpy()].sort_values().reset_index(drop=True)
     if len(ids) < MIN_BUYERS:
         return None
     if len(ids) > MAX_WINDOW_CUSTOMERS:  # a seeded sample: the state of 1M customers is not needed to learn 15 weights
@@ -152,13 +147,12 @@ def _window(tables: Tables, lines: pd.DataFrame, names: np.ndarray, paid: pd.Dat
     pairs = pair_state(tables, ids, start)
     if pairs is None:
         return None
-    col = {c: j for j, c in enumerate(pairs.cats)}
+    # each window line's customer row and its category's pair column (-1: not a pair)
+    row = index_in(w["customer_id"], ids)
+    col = pd.Index(pairs.cats, dtype=object).get_indexer(pd.Index(np.asarray(names, object)))[w["cat"].to_numpy()]
+    ok = (row >= 0) & (col >= 0)
     bought = np.zeros(pairs.cnt.shape, bool)
-    for i, cid in enumerate(ids):
-        for c in bought_sets[cid]:
-            j = col.get(c)
-            if j is not None:
-                bought[i, j] = True
+    bought[row[ok], col[ok]] = True
     if bought.sum() < MIN_PAIRS_EACH:
         return None
     return pairs, bought
@@ -174,7 +168,7 @@ def fit_category_model(tables: Tables, as_of: AsOf | AsOfContext, horizon_days: 
         return None
     lines, names = got
     paid = tables.paid_orders(["customer_id", "order_ts"])
-    paid = pd.DataFrame({"customer_id": paid["customer_id"].to_numpy(), "ts": epoch_seconds(paid["order_ts"])})
+    paid = pd.DataFrame({"customer_id": paid["customer_id"].reset_index(drop=True), "ts": epoch_seconds(paid["order_ts"])})
     got, end = [], AsOfContext.of(as_of, tables.timezone)
     for _ in range(windows):
         start = end.earlier(int(horizon_days))
