@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from repurchase._arrow import index_in, to_arrow, unique
 from repurchase.errors import ConfigError, DataError
-from repurchase._timeline import Timeline, epoch_seconds, wall_seconds
+from repurchase._timeline import epoch_seconds, wall_seconds
 from repurchase.schema import Tables, paid_mask
 
 AsOf = str | dt.date | dt.datetime | pd.Timestamp
@@ -180,13 +180,6 @@ class CustomerIndex:
     def n_codes(self) -> int:
         """Codes in use, the sink included."""
         return len(self.ids) + 1
-
-
-def paid_order_timeline(tables: Tables, index: CustomerIndex) -> Timeline:
-    """Paid orders on a timeline by (customer code, epoch second), in the order of
-    ``tables.paid_orders()`` as source rows."""
-    paid = paid_mask(tables.orders)
-    return Timeline.build(index.order_codes[paid], epoch_seconds(tables.orders.loc[paid, "order_ts"]), index.n_codes)
 
 
 def build_spine(

@@ -73,3 +73,12 @@ def test_feature_inputs_are_every_column_the_features_read(synthetic_dir):
     assert set(lean.events.columns) < set(full.events.columns)
     dates = ["2024-09-01", "2025-01-01"]
     pd.testing.assert_frame_equal(build_features(lean, dates), build_features(full, dates), check_exact=True)
+
+
+def test_windows_without_90_days_still_build_every_group(synthetic_tables):
+    """The most active hour reads a 90-day window whatever ``engagement_windows_days`` holds."""
+    from repurchase.config import FeatureConfig
+
+    f = build_features(synthetic_tables, ["2024-10-01"],
+                       config=FeatureConfig(windows_days=[30], engagement_windows_days=[7, 30]))
+    assert f["most_active_hour_90d"].notna().any() and "orders_30d" in f.columns

@@ -28,8 +28,9 @@ from repurchase.engine._plans import PLANS, Params, Plan
 from repurchase.engine._time import asof_frame, secs, to_wall, utc_offsets
 from repurchase.schema import VALID_ORDER_STATUS, Tables
 
-#: every window start a feature group may ask for (60: the previous 30 days of a trend)
-EXTRA_WINDOWS = (60,)
+#: every window start a feature group may ask for whatever the configured windows (60: the
+#: previous 30 days of a trend; 90: the most active hour of engagement)
+EXTRA_WINDOWS = (60, 90)
 
 
 @dataclass
