@@ -26,6 +26,7 @@ import pyarrow as pa
 from repurchase.engine._keys import round_half_even
 from repurchase.engine._plans import PLANS, Params, Plan
 from repurchase.engine._time import asof_frame, secs, to_wall, utc_offsets
+from repurchase.engine.tables import QueryTables
 from repurchase.schema import VALID_ORDER_STATUS, Tables
 
 #: every window start a feature group may ask for whatever the configured windows (60: the
@@ -41,8 +42,9 @@ class Session:
     ----------
     con : ibis backend
         A connected backend (see :func:`repurchase.engine.connect`).
-    tables : Tables
-        The validated tables.
+    tables : Tables or QueryTables
+        The validated tables: pandas frames (registered as Arrow), or tables left in their
+        Parquet files (read by DuckDB through views: nothing is loaded).
     spine_ids : Series
         ``customer_id`` of each spine row.
     spine_t : ndarray of int64
@@ -52,7 +54,7 @@ class Session:
     """
 
     con: object
-    tables: Tables
+    tables: Tables | QueryTables
     spine_ids: pd.Series
     spine_t: np.ndarray
     windows: list[int]
@@ -112,7 +114,25 @@ class Session:
         if frame is None:
             return None
         key = "__".join([name, *(c for c in columns if c in frame.columns)])
-        return self._table(key, self._arrow_of(key))
+        return self._view(key) if self.in_files else self._table(key, self._arrow_of(key))
+
+    @property
+    def in_files(self) -> bool:
+        """The tables are read from their files by views (:class:`QueryTables`)."""
+        return isinstance(self.tables, QueryTables)
+
+    def _view(self, key: str) -> ibis.Table:
+        """Table key ``name__col__col`` as a view over its file on this connection (its schema
+        is the view's: typed by the loader's expressions)."""
+        if not self.planned:
+            raise ValueError("tables left in their files are read by DuckDB only; load them (load_tables) for Spark")
+        name = f"_rp_{key}"
+        if ("view", key) not in self._arrow:
+            table, *cols = key.split("__")
+            self.con.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {getattr(self.tables, table).select(cols)}')
+            self._arrow[("view", key)] = self.con.table(name).schema()
+        self._plan.tables.add(key)
+        return ibis.table(self._arrow[("view", key)], name=name)
 
     def _arrow_of(self, key: str) -> pa.Table:
         """The Arrow form of a table key ``name__col__col`` (converted once per session)."""
@@ -144,12 +164,26 @@ class Session:
     def steps(self) -> tuple:
         """The zone's UTC-offset steps over the data's time range (see :func:`utc_offsets`)."""
         lo = [int(self.spine_t.min()) if self.n else 0]
-        for frame, col in ((self.tables.orders, "order_ts"), (self.tables.events, "event_ts"),
+        if self.in_files:
+            lo += self._file_minima()
+        for frame, col in [] if self.in_files else ((self.tables.orders, "order_ts"), (self.tables.events, "event_ts"),
                            (self.tables.customers, "registered_ts"), (self.tables.customers, "joined_group_ts")):
             if frame is not None and col in frame.columns and frame[col].notna().any():
                 lo.append(int(frame[col].min().timestamp()))
         hi = int(self.spine_t.max()) if self.n else 0
         return utc_offsets(self.tz, min(lo), hi)
+
+    def _file_minima(self) -> list[int]:
+        """The earliest epoch second of every timestamp column :attr:`steps` reads, by query."""
+        out = []
+        for name, col in (("orders", "order_ts"), ("events", "event_ts"), ("customers", "registered_ts"),
+                          ("customers", "joined_group_ts")):
+            frame = getattr(self.tables, name)
+            if frame is not None and col in frame.columns:
+                lo = self.con.con.sql(f'SELECT min(floor(epoch("{col}"))) FROM ({frame.select([col])})').fetchall()[0][0]
+                if lo is not None:
+                    out.append(int(lo))
+        return out
 
     def wall(self, s: ibis.Value) -> ibis.Value:
         """Epoch seconds -> business wall-clock seconds."""
@@ -215,6 +249,9 @@ class Session:
     def _execute(self, plan: Plan) -> pa.Table:
         con = self.con.con  # the DuckDB connection under Ibis
         for key in sorted(plan.tables):
+            if self.in_files and key not in ("asof", "spine"):
+                self._view(key)  # a plan compiled by another session: its views on this connection
+                continue
             data = {"asof": lambda: pa.Table.from_pandas(self.asof_df, preserve_index=False),
                     "spine": lambda: self._spine_arrow}.get(key, lambda: self._arrow_of(key))()
             con.register(f"_rp_{key}", data)
@@ -244,6 +281,8 @@ class Session:
     @cached_property
     def tables_shape(self) -> tuple:
         """Names and dtypes of every table's columns: a plan is only reused on the same schema."""
+        if self.in_files:
+            return ("files", *((name, tuple(frame.exprs.items())) for name, frame in sorted(self.tables.as_dict().items())))
         return tuple((name, tuple((c, str(t)) for c, t in frame.dtypes.items()))
                      for name, frame in sorted(self.tables.as_dict().items()))
 

@@ -17,6 +17,8 @@ import pandas as pd
 from repurchase._arrow import release_memory
 from repurchase.config import FeatureConfig
 from repurchase.engine import Session, connect
+from repurchase.engine.spine import query_spine
+from repurchase.engine.tables import QueryTables
 from repurchase.features._context import FeatureContext
 from repurchase._timeline import epoch_seconds
 from repurchase.features.catalog import CATALOG, GROUPS, catalog_frame, lookup, markdown
@@ -28,7 +30,7 @@ from repurchase.features.rfm import rfm
 from repurchase.features.rhythm import rhythm
 from repurchase.schema import Tables, validate_frame
 from repurchase.segments import code_to_str, segment_labels
-from repurchase.spine import AsOf, CustomerIndex, build_spine
+from repurchase.spine import AsOf, build_spine
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ __all__ = ["CATALOG", "FEATURE_INPUTS", "GROUPS", "KEYS", "build_features", "cat
            "pin_feature_config"]
 
 
-def pin_feature_config(tables: Tables, as_of: AsOf, config: FeatureConfig | None = None) -> FeatureConfig:
+def pin_feature_config(tables: Tables | QueryTables, as_of: AsOf, config: FeatureConfig | None = None) -> FeatureConfig:
     """``config`` with the data-driven choices fixed as they are at ``as_of``.
 
     The categories and event types that get their own columns are ranked on data strictly before
@@ -61,9 +63,8 @@ def pin_feature_config(tables: Tables, as_of: AsOf, config: FeatureConfig | None
     from repurchase.spine import as_of_timestamp
 
     config = config or FeatureConfig()
-    index = CustomerIndex.from_tables(tables, include_events=config.include_non_buyers)
     t = epoch_seconds(pd.Series([as_of_timestamp(as_of, tables.timezone)]))
-    ctx = FeatureContext(tables, index, np.array([index.n_codes - 1]), t, config)
+    ctx = FeatureContext(tables, t, config)
     ctx.session = Session(connect(), tables, pd.Series([], dtype="str"), np.zeros(0, dtype=np.int64), [])
     update = {}
     if "categories" in config.groups and config.categories is None and category_source(tables):
@@ -79,7 +80,7 @@ def feature_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def build_features(
-    tables: Tables,
+    tables: Tables | QueryTables,
     as_of: Sequence[AsOf] | None = None,
     *,
     spine: pd.DataFrame | None = None,
@@ -91,10 +92,13 @@ def build_features(
 
     Parameters
     ----------
-    tables : Tables
-        Validated tables (see :func:`repurchase.load_tables`).
+    tables : Tables or QueryTables
+        Validated tables (see :func:`repurchase.load_tables`), or tables left in their Parquet
+        files (:func:`repurchase.data.query_load.load_query_tables`; DuckDB only), which the
+        engine reads itself: the same features, without the tables in memory.
     as_of : sequence of dates, optional
-        As-of dates; the spine is built with :func:`repurchase.spine.build_spine`.
+        As-of dates; the spine is built with :func:`repurchase.spine.build_spine` (as a query
+        for tables in files).
     spine : DataFrame, optional
         An explicit spine (``customer_id``, ``as_of``) instead of ``as_of``.
     config : FeatureConfig, optional
@@ -111,15 +115,18 @@ def build_features(
         per spine row, in spine order. The input tables are not modified.
     """
     config = config or FeatureConfig()
-    index = CustomerIndex.from_tables(tables, include_events=config.include_non_buyers)
+    con = connect(**(engine or {}))
     if spine is None:
         if as_of is None:
             raise ValueError("give as_of dates or a spine")
-        spine = build_spine(tables, as_of, include_non_buyers=config.include_non_buyers, index=index)
+        if isinstance(tables, QueryTables):
+            spine = query_spine(con.con, tables, as_of, include_non_buyers=config.include_non_buyers)
+        else:
+            spine = build_spine(tables, as_of, include_non_buyers=config.include_non_buyers)
     validate_frame(spine, "spine", required=KEYS, dtypes=False)
     q_t = epoch_seconds(spine["as_of"])
-    ctx = FeatureContext(tables, index, index.codes(spine["customer_id"]), q_t, config)
-    ctx.session = Session(connect(**(engine or {})), tables, spine["customer_id"], q_t,
+    ctx = FeatureContext(tables, q_t, config)
+    ctx.session = Session(con, tables, spine["customer_id"], q_t,
                           sorted({*config.windows_days, *config.engagement_windows_days}))
 
     from tqdm.auto import tqdm

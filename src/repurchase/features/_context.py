@@ -9,17 +9,15 @@ import numpy as np
 
 from repurchase.config import FeatureConfig
 from repurchase.engine import Session
+from repurchase.engine.tables import QueryTables
 from repurchase.schema import Tables
-from repurchase.spine import CustomerIndex
 
 
 @dataclass
 class FeatureContext:
-    """The spine of one feature run (``q_codes``, ``q_t`` per spine row) and the tables."""
+    """The spine of one feature run (``q_t``: each spine row's T in epoch seconds) and the tables."""
 
-    tables: Tables
-    index: CustomerIndex
-    q_codes: np.ndarray
+    tables: Tables | QueryTables
     q_t: np.ndarray
     config: FeatureConfig
     #: the query engine's side of this run (set by build_features)
@@ -27,7 +25,7 @@ class FeatureContext:
 
     @property
     def n(self) -> int:
-        return len(self.q_codes)
+        return len(self.q_t)
 
     @property
     def t_max(self) -> int:

@@ -1,6 +1,6 @@
 """Validated tables that stay in their files: each is a typed SELECT over its Parquet file.
 
-:func:`repurchase.data.query_load.load_query_tables` checks a data directory with queries and,
+:func:`repurchase.data.query_load.load_query_tables` (the data floor) checks a data directory with queries and,
 when every rule of the pandas loader holds, returns :class:`QueryTables` instead of pandas
 frames: the query engine then reads the files itself (projection and predicate pushdown, out of
 core) and only the feature matrix is ever built in memory. The attribute names follow
