@@ -22,9 +22,10 @@ import pyarrow.parquet as pq
 from repurchase.config import DataConfig
 from repurchase.data.ids import MISMATCH_SHARE
 from repurchase.data.query_rules import (
-    MAX_EXACT, TS_MAX_US, TS_MIN_US, Fallback, SourceColumn, check_type, quote, status_mapped, typed_expr,
+    MAX_EXACT, TS_MAX_US, TS_MIN_US, Fallback, SourceColumn, check_type, in_gaps, quote, status_mapped, typed_expr,
     zone_steps,
 )
+from repurchase.data.parse import _localize
 from repurchase.data.query_tables import QueryFrame, QueryTables, sql_string
 from repurchase.data.read import _refuse_duplicate_headers, find_table_file, resolve_timezone
 from repurchase.data.validate import MAX_AMOUNT
@@ -34,6 +35,9 @@ from repurchase.schema import ORDER_STATUSES, TABLES
 __all__ = ["load_query_tables"]
 
 log = logging.getLogger(__name__)
+
+#: a column with more distinct wall times that do not exist in the zone is left to pandas
+MAX_GAP_TIMES = 1000
 
 
 def load_query_tables(data_dir: str | Path, config: DataConfig | None = None, *, tolerant: bool | None = None,
@@ -117,7 +121,7 @@ def _one_row(con, items: dict[str, str], source: str) -> dict:
     if not items:
         return {}
     sql = ", ".join(f"{expr} AS {quote(key)}" for key, expr in items.items())
-    row = con.execute(f"SELECT {sql} FROM {source}").fetchone()
+    row = con.execute(f"SELECT {sql} FROM {source}").fetchall()[0]
     return dict(zip(items, row))
 
 
@@ -141,6 +145,8 @@ def _frame(con, name: str, path: Path, tz: str, config: DataConfig) -> QueryFram
             raw[f"{c.canonical} min"], raw[f"{c.canonical} max"] = f"min({us})", f"max({us})"
             if c.nanos:
                 raw[f"{c.canonical} has nanoseconds"] = _count(f"epoch_ns({c.ref}) % 1000 <> 0")
+        if c.kind == "bool":  # Arrow hands pandas True/None objects, which parse._parse_bool cannot read
+            raw[f"{c.canonical} has nulls"] = _count(f"{c.ref} IS NULL")
         if c.decimal and c.type.precision - c.type.scale > 15:
             raw[f"{c.canonical} beyond 2**53"] = _count(f"abs({c.ref}) > {MAX_EXACT}")
     stats = _one_row(con, raw, source)
@@ -152,7 +158,7 @@ def _frame(con, name: str, path: Path, tz: str, config: DataConfig) -> QueryFram
     for c in cols:
         lo, hi = stats.get(f"{c.canonical} min"), stats.get(f"{c.canonical} max")
         steps = zone_steps(tz, lo, hi) if c.naive_ts and lo is not None else None
-        exprs[c.canonical] = typed_expr(c, steps)
+        exprs[c.canonical] = typed_expr(c, steps, _gap_times(con, c, source, steps, tz) if steps else None)
     rules = _table_rules(name, exprs, tz, config)
     typed = f"(SELECT {', '.join(f'{e} AS {quote(c)}' for c, e in exprs.items())} FROM {source})"
     found = _one_row(con, rules, typed)  # status there is trimmed only: the rules map it
@@ -162,6 +168,21 @@ def _frame(con, name: str, path: Path, tz: str, config: DataConfig) -> QueryFram
     if name == "orders" and "status" in exprs:
         exprs["status"] = f"lower({status_mapped(exprs['status'], config.status_values)})"
     return QueryFrame(name=name, path=path, exprs=exprs, n_rows=n_rows)
+
+
+def _gap_times(con, col: SourceColumn, source: str, steps: tuple, tz: str) -> dict[int, int]:
+    """The wall times of ``col`` in a spring-forward gap, localised by pandas (wall -> UTC epoch
+    microseconds): few in any real table, and how pandas shifts them is its own rule."""
+    wall = f"CAST({col.ref} AS TIMESTAMP)"
+    cond = in_gaps(wall, steps)
+    if cond is None:
+        return {}
+    rows = con.execute(f"SELECT DISTINCT epoch_us({wall}) FROM {source} WHERE {cond} LIMIT {MAX_GAP_TIMES + 1}").fetchall()
+    if len(rows) > MAX_GAP_TIMES:
+        raise Fallback(f"{col.header}: more than {MAX_GAP_TIMES} times that do not exist in {tz}")
+    walls = [w for (w,) in rows]
+    utc = _localize(pd.Series(pd.to_datetime(walls, unit="us")).astype("datetime64[ns]"), tz)
+    return dict(zip(walls, (int(ns) // 1000 for ns in utc.array.asi8)))
 
 
 def _table_rules(name: str, exprs: dict[str, str], tz: str, config: DataConfig) -> dict[str, str]:
@@ -210,7 +231,7 @@ def _check_references(con, frames: dict[str, QueryFrame]) -> None:
         parent = " UNION ALL ".join(f"SELECT * FROM ({p})" for p in parents)
         sql = (f"SELECT count(*) FROM ({frames[name].select([col[name]])}) t(v) "
                f"WHERE v IS NOT NULL AND v NOT IN (SELECT * FROM ({parent}) p(v) WHERE v IS NOT NULL)")
-        if con.execute(sql).fetchone()[0]:
+        if con.execute(sql).fetchall()[0][0]:
             raise Fallback(f"{name}.{col[name]} points at unknown rows")
 
 
@@ -237,7 +258,7 @@ def _mismatch(con, ids_sql: str, parent_sql: str) -> bool:
         SELECT (SELECT count(*) FROM ids), (SELECT count(*) FROM parent), (SELECT count(*) FROM unmatched),
                (SELECT count(*) FROM unmatched WHERE {digits} AND {zeros} IN (SELECT k FROM parent_keys)),
                (SELECT count(*) FROM parent WHERE v IN (SELECT v FROM ids))
-    """).fetchone()
+    """).fetchall()[0]
     if not n_ids or not n_parent or not n_unmatched:
         return False
     if n_hit and n_hit >= MISMATCH_SHARE * n_unmatched:

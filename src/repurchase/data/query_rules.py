@@ -9,6 +9,7 @@ loader (:mod:`repurchase.data.query_load`) then leaves the directory to pandas.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import pandas as pd
 import pyarrow as pa
@@ -17,7 +18,8 @@ from repurchase.data.query_tables import sql_string
 from repurchase.engine._time import utc_offsets
 from repurchase.schema import Kind
 
-__all__ = ["Fallback", "SourceColumn", "localise", "quote", "status_mapped", "trimmed", "typed_expr"]
+__all__ = ["Fallback", "SourceColumn", "check_type", "in_gaps", "localise", "quote", "status_mapped", "trimmed",
+           "typed_expr", "zone_steps"]
 
 #: what ``str.strip`` removes (pandas' Arrow-backed strip removes the same set, checked by the tests)
 WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
@@ -107,9 +109,9 @@ def _decimal_double(ref: str, scale: int) -> str:
     return f"CASE WHEN {ref} < 0 THEN -({positive}) ELSE {positive} END"
 
 
-def typed_expr(col: SourceColumn, steps: tuple | None = None) -> str:
-    """The DuckDB expression of ``col`` typed as the pandas loader types it (``steps``: the
-    business zone's UTC-offset steps, for a naive timestamp)."""
+def typed_expr(col: SourceColumn, steps: tuple | None = None, exact: Mapping[int, int] | None = None) -> str:
+    """The DuckDB expression of ``col`` typed as the pandas loader types it (for a naive
+    timestamp, ``steps`` and ``exact`` are those of :func:`localise`)."""
     check_type(col)
     ref, t = col.ref, col.type
     if col.kind in ("id", "str"):
@@ -121,27 +123,37 @@ def typed_expr(col: SourceColumn, steps: tuple | None = None) -> str:
         return f"CAST({ref} AS BOOLEAN)"
     if not col.naive_ts:
         return f"CAST({ref} AS TIMESTAMPTZ)"
-    return localise(f"CAST({ref} AS TIMESTAMP)", steps or ((None, 0),))
+    return localise(f"CAST({ref} AS TIMESTAMP)", steps or ((None, 0),), exact)
 
 
-def _ts_literal(epoch_s: int) -> str:
-    return f"TIMESTAMP '{pd.Timestamp(epoch_s, unit='s').isoformat(sep=' ')}'"
+def _ts_literal(epoch_us: int) -> str:
+    return f"TIMESTAMP '{pd.Timestamp(int(epoch_us), unit='us').isoformat(sep=' ')}'"
 
 
-def localise(wall: str, steps: tuple) -> str:
+def in_gaps(wall: str, steps: tuple) -> str | None:
+    """SQL true where ``wall`` is a wall-clock time that the offset ``steps`` skip (None: none)."""
+    spans = [(start + before, start + offset) for (start, offset), (_, before) in zip(steps[1:], steps[:-1])
+             if offset > before]
+    return " OR ".join(f"({wall} >= {_ts_literal(lo * 1_000_000)} AND {wall} < {_ts_literal(hi * 1_000_000)})"
+                       for lo, hi in spans) or None
+
+
+def localise(wall: str, steps: tuple, exact: Mapping[int, int] | None = None) -> str:
     """Naive wall-clock ``wall`` as an instant (TIMESTAMPTZ) for the zone's offset ``steps`` (see
-    :func:`repurchase.engine._time.utc_offsets`), as ``parse._localize`` does it: an ambiguous
-    time (the fall-back hour) takes the later offset (standard time), a time in a spring-forward
-    gap becomes the first instant after the gap (pandas' ``shift_forward``; DuckDB's own zone
-    conversion would move it by the gap's length instead)."""
+    :func:`repurchase.engine._time.utc_offsets`), as ``parse._localize`` does it.
+
+    An ambiguous time (the fall-back hour) takes the later offset (standard time). A time in a
+    spring-forward gap is looked up in ``exact`` (wall -> UTC epoch microseconds, computed by
+    pandas for the few such values of the column): pandas' ``shift_forward`` moves it to the next
+    whole hour of the wall clock, not to the end of the gap (they differ for a 30-minute gap),
+    and DuckDB's own zone conversion would move it by the gap's length.
+    """
     def shifted(offset: int) -> str:
         return f"{wall} - INTERVAL '{int(offset)} seconds'"
 
-    branches = []
-    for (start, offset), (_, before) in zip(reversed(steps[1:]), reversed(steps[:-1])):
-        branches.append(f"WHEN {wall} >= {_ts_literal(start + offset)} THEN {shifted(offset)}")
-        if offset > before:  # the gap [start + before, start + offset) on the wall clock
-            branches.append(f"WHEN {wall} >= {_ts_literal(start + before)} THEN {_ts_literal(start)}")
+    branches = [f"WHEN {wall} = {_ts_literal(w)} THEN {_ts_literal(u)}" for w, u in (exact or {}).items()]
+    for start, offset in reversed(steps[1:]):
+        branches.append(f"WHEN {wall} >= {_ts_literal((start + offset) * 1_000_000)} THEN {shifted(offset)}")
     utc = f"CASE {' '.join(branches)} ELSE {shifted(steps[0][1])} END" if branches else shifted(steps[0][1])
     return f"timezone('UTC', {utc})"
 
