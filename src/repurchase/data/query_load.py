@@ -29,7 +29,7 @@ from repurchase.data.parse import _localize
 from repurchase.data.query_tables import QueryFrame, QueryTables, sql_string
 from repurchase.data.read import _refuse_duplicate_headers, find_table_file, resolve_timezone
 from repurchase.data.validate import MAX_AMOUNT
-from repurchase.errors import DataError
+from repurchase.errors import ConfigError, DataError
 from repurchase.schema import ORDER_STATUSES, TABLES
 
 __all__ = ["load_query_tables"]
@@ -70,7 +70,7 @@ def load_query_tables(data_dir: str | Path, config: DataConfig | None = None, *,
         return _load(Path(data_dir), config, con)
     except Fallback as exc:
         reason = str(exc)
-    except (DataError, duckdb.Error, pa.ArrowException, OSError, ValueError) as exc:
+    except (DataError, ConfigError, duckdb.Error, pa.ArrowException, OSError, ValueError) as exc:
         reason = f"{type(exc).__name__}: {exc}"
     log.debug("data in %s is loaded with pandas: %s", data_dir, reason)
     return None
