@@ -40,9 +40,9 @@ def _pylist(s: pd.Series) -> list:
     return [None if pd.isna(v) else v for v in s.astype(object)]
 
 
-def assert_same_as_pandas(data_dir: Path, config: DataConfig | None = None) -> None:
+def assert_same_as_pandas(data_dir: Path, config: DataConfig | None = None, con=None) -> None:
     """load_query_tables gives QueryTables whose typed SELECTs equal load_tables' frames."""
-    con = duckdb.connect()
+    con = con or duckdb.connect()
     q = load_query_tables(data_dir, config, con=con)
     tables, _ = load_tables(data_dir, config)
     assert q is not None, "the query path should apply"
@@ -104,6 +104,10 @@ def test_naive_timestamps_in_new_york_are_localised_as_pandas_does(demo, tmp_pat
     dates = pa.array([dt.date(2024, 3, 10) + dt.timedelta(days=i % 300) for i in range(len(customers))], pa.date32())
     pq.write_table(customers.set_column(1, "registered_ts", dates), d / "customers.parquet")
     assert_same_as_pandas(d)
+    # nothing depends on the session's zone
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'Asia/Kolkata'")
+    assert_same_as_pandas(d, con=con)
 
 
 @pytest.mark.parametrize("tz", ["America/New_York", "Europe/Dublin", "Australia/Lord_Howe", "America/Sao_Paulo",
@@ -289,6 +293,7 @@ NEEDS_PANDAS = [
     # Arrow lower-cases the dotted capital I to "i" (pandas accepts it); SQL takes ASCII words only
     ("unicode-status", parquet({"orders": orders(status=["paid", "PA\u0130D", "paid"])})),
     ("headers-equal-but-case", parquet({"orders": orders(Amount=[1.0, 2.0, 3.0])})),
+    ("duckdb-row-number-header", parquet({"orders": orders(file_row_number=[1, 2, 3])})),
 ]
 
 

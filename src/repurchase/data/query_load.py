@@ -100,6 +100,8 @@ def _source_columns(name: str, path: Path, mapping: dict[str, str]) -> list[Sour
     _refuse_duplicate_headers(headers, name, path)
     if len({h.lower() for h in headers}) < len(headers):
         raise Fallback(f"{path.name}: headers differ only in case (one name in SQL)")
+    if "file_row_number" in {h.lower() for h in headers}:
+        raise Fallback(f"{path.name}: a header is DuckDB's file_row_number")
     if any(h not in headers for h in mapping.values()):
         raise Fallback(f"{path.name}: a data.columns header is not in the file")
     clash = {c for c in mapping if c in headers and mapping[c] != c}  # dropped for the mapped one
