@@ -47,13 +47,19 @@ def features(data_dir, as_of, schedule, freq, out, list_, markdown, include_non_
     if not out:
         raise click.UsageError("--out FILE.parquet is required")
     from repurchase.data.io import load_tables, write_parquet
+    from repurchase.data.query_load import load_query_tables
     from repurchase.spine import schedule as make_schedule
 
     cfg = config.load({**(given("features", include_non_buyers=include_non_buyers) or {}),
                        **(given("engine", backend=engine) or {})})
     t0 = time.perf_counter()
-    # validated whole, but only the columns the features read are held
-    tables, _ = load_tables(data_dir, cfg.data, tolerant=tolerant, keep=FEATURE_INPUTS)
+    # Parquet tables that pass every rule by query stay in their files (DuckDB reads them);
+    # otherwise pandas loads them (its messages and rejects), holding only the columns read
+    tables = load_query_tables(data_dir, cfg.data) if cfg.engine.backend == "duckdb" else None
+    if tables is None:
+        tables, _ = load_tables(data_dir, cfg.data, tolerant=tolerant, keep=FEATURE_INPUTS)
+    else:
+        click.echo("tables validated by query and read in place from their Parquet files")
     dates = list(as_of) if as_of else make_schedule(schedule[0], schedule[1], freq, tables.timezone)
     t1 = time.perf_counter()
     frame = build_features(tables, dates, config=cfg.features, progress=True, engine=cfg.engine.connect_args())

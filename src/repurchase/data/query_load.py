@@ -26,7 +26,7 @@ from repurchase.data.query_rules import (
     zone_steps,
 )
 from repurchase.data.parse import _localize
-from repurchase.data.query_tables import QueryFrame, QueryTables, sql_string
+from repurchase.engine.tables import QueryFrame, QueryTables, sql_string
 from repurchase.data.read import _refuse_duplicate_headers, find_table_file, resolve_timezone
 from repurchase.data.validate import MAX_AMOUNT
 from repurchase.errors import ConfigError, DataError
@@ -65,7 +65,9 @@ def load_query_tables(data_dir: str | Path, config: DataConfig | None = None, *,
     """
     del tolerant  # any problem at all falls back, tolerant or not
     config = config or DataConfig()
-    con = duckdb.connect() if con is None else con
+    if con is None:
+        con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")  # a library call prints nothing
     try:
         return _load(Path(data_dir), config, con)
     except Fallback as exc:
@@ -231,8 +233,10 @@ def _check_references(con, frames: dict[str, QueryFrame]) -> None:
         if name not in frames:
             continue
         parent = " UNION ALL ".join(f"SELECT * FROM ({p})" for p in parents)
-        sql = (f"SELECT count(*) FROM ({frames[name].select([col[name]])}) t(v) "
-               f"WHERE v IS NOT NULL AND v NOT IN (SELECT * FROM ({parent}) p(v) WHERE v IS NOT NULL)")
+        # an anti join on the distinct parents: NOT IN (subquery) is a slow mark join (40 s at 1M)
+        sql = (f"WITH p AS (SELECT DISTINCT v FROM ({parent}) p(v) WHERE v IS NOT NULL) "
+               f"SELECT count(*) FROM (SELECT v FROM ({frames[name].select([col[name]])}) t(v) WHERE v IS NOT NULL) c "
+               "ANTI JOIN p USING (v)")
         if con.execute(sql).fetchall()[0][0]:
             raise Fallback(f"{name}.{col[name]} points at unknown rows")
 
@@ -255,11 +259,11 @@ def _mismatch(con, ids_sql: str, parent_sql: str) -> bool:
     n_ids, n_parent, n_unmatched, n_hit, covered = con.execute(f"""
         WITH ids AS (SELECT DISTINCT v FROM ({ids_sql}) t(v) WHERE v IS NOT NULL),
              parent AS (SELECT DISTINCT v FROM ({parent_sql}) t(v) WHERE v IS NOT NULL),
-             unmatched AS (SELECT v FROM ids WHERE v NOT IN (SELECT v FROM parent)),
+             unmatched AS (SELECT v FROM ids ANTI JOIN parent USING (v)),
              parent_keys AS (SELECT DISTINCT {zeros} AS k FROM parent WHERE {digits})
         SELECT (SELECT count(*) FROM ids), (SELECT count(*) FROM parent), (SELECT count(*) FROM unmatched),
-               (SELECT count(*) FROM unmatched WHERE {digits} AND {zeros} IN (SELECT k FROM parent_keys)),
-               (SELECT count(*) FROM parent WHERE v IN (SELECT v FROM ids))
+               (SELECT count(*) FROM (SELECT {zeros} AS k FROM unmatched WHERE {digits}) u SEMI JOIN parent_keys USING (k)),
+               (SELECT count(*) FROM parent SEMI JOIN ids USING (v))
     """).fetchall()[0]
     if not n_ids or not n_parent or not n_unmatched:
         return False

@@ -14,7 +14,7 @@ from typing import Mapping
 import pandas as pd
 import pyarrow as pa
 
-from repurchase.data.query_tables import sql_string
+from repurchase.engine.tables import sql_string
 from repurchase.engine._time import utc_offsets
 from repurchase.schema import Kind
 
@@ -43,7 +43,11 @@ def quote(name: str) -> str:
 
 def trimmed(col: str) -> str:
     """Text trimmed of whitespace as ``str.strip`` trims it, empty -> NULL (``parse._parse_text``)."""
-    return f"NULLIF(trim({col}, {sql_string(WHITESPACE)}), '')"
+    # trim() with a character set is ~13x slower than a scan (18 s on 21M ids): a value that
+    # starts and ends with printable ASCII other than space has nothing to trim, and is most
+    # values; the others (spaces, non-ASCII ends, line breaks inside) take the exact trim
+    return (f"CASE WHEN regexp_full_match({col}, '[!-~](.*[!-~])?') THEN {col} "
+            f"ELSE NULLIF(trim({col}, {sql_string(WHITESPACE)}), '') END")
 
 
 @dataclass(frozen=True)
