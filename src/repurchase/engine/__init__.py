@@ -6,6 +6,11 @@ DuckDB runs them in-process by default; the same expressions run on Apache Spark
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
+
 import ibis
 
 from repurchase.engine.session import Session
@@ -20,6 +25,9 @@ def connect(backend: str = "duckdb", *, threads: int | None = None, memory_limit
         con = ibis.duckdb.connect()
         # zoned timestamps are cast to UTC instants: never to the machine's own timezone
         con.raw_sql("SET TimeZone = 'UTC'")
+        # what DuckDB spills past its memory limit goes to a private directory, removed at exit
+        # (its default is ./.tmp in the user's working directory)
+        con.raw_sql(f"SET temp_directory = '{_spill_dir()}'")
         if threads is not None:
             con.raw_sql(f"SET threads = {int(threads)}")
         if memory_limit is not None:
@@ -30,3 +38,15 @@ def connect(backend: str = "duckdb", *, threads: int | None = None, memory_limit
 
         return ibis_spark(spark_session(spark_master))
     raise ValueError(f"unknown engine backend {backend!r} (use duckdb or spark)")
+
+
+def _spill_dir() -> str:
+    """This process's DuckDB spill directory (created once, removed at exit)."""
+    global _SPILL
+    if _SPILL is None:
+        _SPILL = tempfile.mkdtemp(prefix=f"repurchase-duckdb-{os.getpid()}-")
+        atexit.register(shutil.rmtree, _SPILL, ignore_errors=True)
+    return _SPILL.replace("'", "''")
+
+
+_SPILL: str | None = None
