@@ -60,3 +60,15 @@ def test_unknown_config_key_named(tmp_path, capsys):
     assert main(["validate", str(tmp_path), "--config", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "data.timezon" in err and str(bad) in err
+
+
+def test_engine_out_of_memory_is_a_user_error(synthetic_dir, tmp_path, capsys):
+    """A DuckDB memory limit too small for the feature queries: one sentence saying which setting
+    to raise, exit 2, and no output file."""
+    out = tmp_path / "f.parquet"
+    code = main(["features", str(synthetic_dir), "--as-of", "2024-12-01", "--out", str(out),
+                 "--set", "engine.memory_limit=1MB"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "ran out of memory" in err and "engine.memory_limit" in err and "internal error" not in err
+    assert not out.exists()

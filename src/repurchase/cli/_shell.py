@@ -98,6 +98,11 @@ def guarded(fn: Callable[[], object], *, debug: bool = False) -> int:
             # a full disk or a read-only path is the environment, not a bug: one sentence, exit 2
             click.echo(f"error: {os_error_text(exc, exc.filename or '?')}", err=True)
             return RepurchaseError.exit_code
+        if type(exc).__name__ == "OutOfMemoryException":  # DuckDB's, at its engine.memory_limit
+            click.echo(f"error: the query engine ran out of memory ({str(exc).splitlines()[0]}). Raise its limit "
+                       "(--set engine.memory_limit=8GB) or leave engine.memory_limit unset (80% of RAM); "
+                       "fewer threads (engine.threads) also need less.", err=True)
+            return RepurchaseError.exit_code
         click.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", err=True)
         return 1
 
