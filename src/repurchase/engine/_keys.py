@@ -18,6 +18,31 @@ import ibis
 KEYS = ["customer_id", "as_of_key"]
 
 
+@ibis.udf.agg.builtin(name="quantile_disc")
+def _quantile_disc(x: float, q: float) -> float:
+    """DuckDB's discrete quantile: the lower middle value at q = 0.5."""
+
+
+def median(t: ibis.Table, group: list[str], value: str, *, duckdb: bool) -> ibis.Table:
+    """Exact median of ``value`` (non-null) per ``group`` as ``_med``, as numpy's: the middle
+    value, or the mean of the two middle values (for an odd count both are the middle value, and
+    (v + v) / 2 = v).
+
+    On DuckDB the two middles are aggregates (the lower of x and of -x), which need no sort of
+    the whole input; elsewhere (Spark has no discrete quantile) they are picked by row number.
+    """
+    t = t.filter(t[value].notnull())
+    if duckdb:
+        m = t.group_by(group).aggregate(_lo=_quantile_disc(t[value], 0.5), _hi=-_quantile_disc(-t[value], 0.5))
+    else:
+        t = t.mutate(_i=ibis.row_number().over(group_by=group, order_by=value),
+                     _c=t[value].count().over(group_by=group))
+        lo = t[value].max(where=(2 * t._i == t._c - 1) | (2 * t._i == t._c - 2))
+        hi = t[value].max(where=(2 * t._i == t._c - 1) | (2 * t._i == t._c))
+        m = t.group_by(group).aggregate(_lo=lo, _hi=hi)
+    return m.select(*group, _med=(m._lo + m._hi) / 2.0)
+
+
 def key_of(ts: ibis.Value, bounds: Sequence[int]) -> ibis.Value:
     """How many of the ascending ``bounds`` (epoch seconds) are <= ``ts``: 0..len(bounds)."""
     return sum(((ts >= int(b)).cast("int64") for b in bounds), ibis.literal(0, "int64"))

@@ -6,7 +6,7 @@ its sku's in ``products``. Per customer and as-of key (:mod:`repurchase.engine._
 give running counts, each top category's count and first and last purchase, and the number of
 categories first bought; the spine takes its rows. A category's cycle is the customer's own
 (first to last purchase over the purchases between), else the median ``products.cycle_days`` of
-its skus, else the median own cycle of the spine rows of the same date: exact medians by rank.
+its skus, else the median own cycle of the spine rows of the same date: exact medians (:func:`~repurchase.engine._keys.median`).
 Epoch seconds and counts stay integers until the divisions, which are the numpy path's
 operations in the same order, so the values are identical to it.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import ibis
 import numpy as np
 
-from repurchase.engine._keys import cumulative, entry_key, keyed_counts, left_join
+from repurchase.engine._keys import cumulative, entry_key, keyed_counts, left_join, median
 from repurchase.engine._names import safe_name
 from repurchase.engine._time import DAY_S
 from repurchase.engine.session import Session
@@ -101,25 +101,13 @@ def _counts(s: Session, lines: ibis.Table, cats: list[str]) -> tuple[ibis.Table,
     return running, first
 
 
-def _median(t: ibis.Table, group: list[str], value: str) -> ibis.Table:
-    """Exact median of ``value`` (non-null) per ``group``, as numpy's: the middle value, or the
-    mean of the two middle values. For an odd count both picks are the middle value (v + v) / 2 = v."""
-    t = t.filter(t[value].notnull())
-    t = t.mutate(_i=ibis.row_number().over(group_by=group, order_by=value),
-                 _c=t[value].count().over(group_by=group))
-    lo = t[value].max(where=(2 * t._i == t._c - 1) | (2 * t._i == t._c - 2))
-    hi = t[value].max(where=(2 * t._i == t._c - 1) | (2 * t._i == t._c))
-    m = t.group_by(group).aggregate(_lo=lo, _hi=hi)
-    return m.select(*group, _med=(m._lo + m._hi) / 2.0)
-
-
 def _catalogue(s: Session, cats: list[str]) -> ibis.Table | None:
     """One row: ``_cat{j}``, the median ``products.cycle_days`` of top category j's skus when
     finite (else null); None without cycles in the catalogue."""
     p = s.table("products", ["category", "cycle_days"])
     if p is None or not {"category", "cycle_days"} <= set(p.columns):
         return None
-    m = _median(p.filter(p.category.notnull()), ["category"], "cycle_days")
+    m = median(p.filter(p.category.notnull()), ["category"], "cycle_days", duckdb=s.planned)
     cols = {}
     for j, c in enumerate(cats):
         v = m._med.max(where=m.category == c)
@@ -151,7 +139,7 @@ def _columns(s: Session, cats: list[str], ratio: str) -> ibis.Table:
         part = f if catalogue is None else f.filter(f[f"_cat{j}"].isnull())
         parts.append(part.select("as_of_key", _j=ibis.literal(j, "int64"), _v=part[f"_own{j}"]))
     if parts:
-        m = _median(ibis.union(*parts, distinct=False), ["as_of_key", "_j"], "_v")
+        m = median(ibis.union(*parts, distinct=False), ["as_of_key", "_j"], "_v", duckdb=s.planned)
         pops = m.group_by("as_of_key").aggregate(**{f"_pop{j}": m._med.max(where=m._j == j) for j in range(k)})
         f = left_join(f, pops, ["as_of_key"])
     out, dues = {}, []

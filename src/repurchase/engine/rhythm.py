@@ -20,9 +20,8 @@ from __future__ import annotations
 import ibis
 import numpy as np
 
-from repurchase.engine._keys import KEYS, cumulative, entry_key, key_of, keyed_counts, left_join
+from repurchase.engine._keys import KEYS, cumulative, entry_key, key_of, keyed_counts, left_join, median
 from repurchase.engine._time import DAY_S
-from repurchase.engine.categories import _median
 from repurchase.engine.session import Session
 from repurchase.spine import shifted_seconds
 
@@ -83,7 +82,7 @@ def _recent(s: Session, o: ibis.Table) -> ibis.Table:
     k = s.asof.select("as_of_key")
     j = g.join(k, (k.as_of_key >= g._e) & (k.as_of_key < g._x))
     j = j.select("customer_id", "as_of_key", _v=j.gap / DAY_S)
-    m = _median(j, KEYS, "_v")
+    m = median(j, KEYS, "_v", duckdb=s.planned)
     return m.select(*KEYS, recent=m._med)
 
 
