@@ -8,6 +8,7 @@ only filters and remaps integer arrays (:meth:`PaidLines.before`, :meth:`PaidLin
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,18 +60,25 @@ class PaidLines:
         if cat_code is None:
             return None
         paid = tables.paid_orders(["order_id", "customer_id", "order_ts"]).reset_index(drop=True)
-        ts = epoch_seconds(paid["order_ts"])
-        enc = pc.dictionary_encode(to_arrow(paid["customer_id"]))
-        cust = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        order = index_in(items["order_id"], paid["order_id"])
+        with ThreadPoolExecutor(1) as pool:
+            # the order_id lookup (hashing millions of ids, in C++ without the GIL) beside the rest
+            looked_up = pool.submit(index_in, items["order_id"], paid["order_id"])
+            ts = epoch_seconds(paid["order_ts"])
+            enc = pc.dictionary_encode(to_arrow(paid["customer_id"]))
+            cust = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            seq = np.lexsort((ts, cust)).astype(np.int32)
+            wall = wall_seconds(ts, tables.timezone)
+            product = index_in(items["sku"], p["sku"]) if p is not None and len(p) else None
+            order = looked_up.result()
         ok = (order >= 0) & (cat_code >= 0)
-        product = index_in(items["sku"], p["sku"])[ok] if p is not None and len(p) else np.full(int(ok.sum()), -1)
+        product = product[ok] if product is not None else np.full(int(ok.sum()), -1)
         G = max(len(names), 1)
         # one line per (order, category): which one of an order's lines is kept is the first, as
         # the per-date selection kept it
         key, first, mult = np.unique(order[ok] * G + cat_code[ok], return_index=True, return_counts=True)
-        return cls(cust, ts, wall_seconds(ts, tables.timezone), enc.dictionary, np.lexsort((ts, cust)),
-                   key // G, key % G, product[first], mult, np.asarray(names, dtype=object))
+        i32 = np.int32  # 32-bit rows and codes: the arrays are held for the whole need list
+        return cls(cust.astype(i32), ts, wall, enc.dictionary, seq, (key // G).astype(i32), (key % G).astype(i32),
+                   product[first].astype(i32), mult.astype(i32), np.asarray(names, dtype=object))
 
     def codes(self, customer_ids) -> np.ndarray:
         """The customer code of each id (-1: no paid order)."""
