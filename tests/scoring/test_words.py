@@ -82,6 +82,26 @@ def test_literal_sentences_in_both_languages():
     assert _text(G, "due_ratio_holder", "zh") == ["「holder」距上次购买已是平时周期的 4.6 倍", "从未买过「holder」"]
 
 
+def test_sentences_said_once_per_value_equal_row_by_row():
+    """A sentence is said once per distinct value, and per (value, context) where it reads the
+    usual gap: the same text as saying every row with its own context."""
+    from repurchase.features.catalog import lookup
+    from repurchase.scoring.words import say
+
+    rng = np.random.default_rng(0)
+    n = 400
+    X = pd.DataFrame({"days_since_last_order": rng.choice([5.0, 20.0, 42.0, np.nan], n),
+                      "gap_median_last10_days": rng.choice([9.0, 18.0, 40.0, np.nan], n),
+                      "gap_mean_days": rng.choice([0.2, 12.0, np.nan], n),
+                      "spend_90d": rng.choice([-0.0, 0.0, 12.5, 1234.4], n),
+                      "gap_std_days": rng.choice([1.0, 30.0, np.nan], n)})
+    for name in X.columns:
+        ctx = [c for c in ("gap_median_last10_days", "gap_mean_days") if c != name]
+        group = lookup(name).group if lookup(name) is not None else None
+        want = [say(name, group, "en", v, {c: X[c].iloc[i] for c in ctx}) for i, v in enumerate(X[name].round(2))]
+        assert _text(X, name) == want, name
+
+
 def test_which_way_a_sentence_leans():
     from repurchase.scoring.words import leaning
 

@@ -15,8 +15,8 @@ due is never proposed, the customer has not used it up (the presale lesson of do
 P(c | a purchase) is P(c in the next order): the customer's own category shares mixed with the
 learned transitions from their last order's categories, weighted by how many orders they have.
 
-Everything runs on integer codes (Arrow dictionary encoding): at 1M customers and 18M order lines
-Python strings would cost gigabytes.
+Everything runs on integer codes (Arrow dictionary encoding, :mod:`repurchase.scoring.paid_lines`,
+once per run): at 1M customers and 18M order lines Python strings would cost gigabytes.
 """
 
 from __future__ import annotations
@@ -26,11 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from repurchase._arrow import dictionary_codes, index_in
-from repurchase._timeline import DAY_S, epoch_seconds, wall_seconds
-from repurchase.features.categories import category_codes
+from repurchase._timeline import DAY_S
 from repurchase.schema import Tables
 from repurchase.scoring.catalogue import catalogue_links, fill_cycles
+from repurchase.scoring.paid_lines import PaidLines
 from repurchase.spine import AsOf, AsOfContext
 
 #: transitions between orders are tracked over this many categories (bits of one integer per order)
@@ -46,43 +45,6 @@ RECENT_ORDERS = 5
 KINDS = np.array(["due", "upgrade", "related", "next", "regular"], dtype=object)
 #: probabilities below this are not shown
 MIN_SHOWN = 0.005
-
-
-@dataclass
-class _Lines:
-    """Paid order lines strictly before T, one per (order, top category), sorted by order."""
-
-    order: np.ndarray  # row of the paid-orders frame
-    cat: np.ndarray  # index into cats
-    product: np.ndarray  # row of tables.products (-1: not in the catalogue)
-    cats: list[str]
-
-
-def _lines(tables: Tables, paid: pd.DataFrame, ts: np.ndarray, t: int, max_categories: int) -> _Lines | None:
-    items = tables.order_items
-    if items is None:
-        return None
-    p = tables.products
-    cat_code, names = category_codes(items, p)  # the line's own category, else its sku's
-    if cat_code is None:
-        return None
-    product = index_in(items["sku"], p["sku"]) if p is not None and len(p) else np.full(len(items), -1)
-    order = index_in(items["order_id"], paid["order_id"])
-    ok = (order >= 0) & (cat_code >= 0)
-    ok[ok] = ts[order[ok]] < t
-    if not ok.any():
-        return None
-    counts = np.bincount(cat_code[ok], minlength=len(names))
-    ranked = sorted((i for i in range(len(names)) if counts[i] > 0), key=lambda i: (-counts[i], str(names[i])))[:max_categories]
-    remap = np.full(len(names), -1)
-    remap[ranked] = np.arange(len(ranked))
-    c = remap[cat_code[ok]]
-    keep = c >= 0
-    o, c, prod = order[ok][keep], c[keep], product[ok][keep]
-    # one line per (order, category), sorted by order
-    K = len(ranked)
-    key, first = np.unique(o * K + c, return_index=True)
-    return _Lines(key // K, key % K, prod[first], [str(names[i]) for i in ranked])
 
 
 @dataclass
@@ -107,23 +69,29 @@ class Pairs:
     popularity: np.ndarray  # (K,) share of all orders before T with the category
 
 
-def pair_state(tables: Tables, customer_ids: pd.Series, as_of: AsOf | AsOfContext) -> Pairs | None:
+def pair_state(tables: Tables, customer_ids: pd.Series, as_of: AsOf | AsOfContext,
+               paid: PaidLines | None = None) -> Pairs | None:
     """:class:`Pairs` for ``customer_ids`` from paid order lines strictly before ``as_of``; None
-    when no line has a category."""
-    ctx = AsOfContext.of(as_of, tables.timezone)
-    n = len(customer_ids)
-    ids = customer_ids.reset_index(drop=True)
-    paid = tables.paid_orders(["order_id", "customer_id", "order_ts"]).reset_index(drop=True)
-    ts_paid = epoch_seconds(paid["order_ts"])
-    lines = _lines(tables, paid, ts_paid, ctx.seconds,
-                   max(TRANSITION_CATEGORIES, min(MAX_CATEGORIES, MATRIX_CELLS // max(n, 1))))
+    when no line has a category. ``paid``: the tables' :class:`PaidLines`, when the caller has it
+    (it is the expensive part, and the same at every date)."""
+    paid = PaidLines.of(tables) if paid is None else paid
+    if paid is None:
+        return None
+    return codes_state(tables, paid, paid.codes(customer_ids.reset_index(drop=True)), AsOfContext.of(as_of, tables.timezone))
+
+
+def codes_state(tables: Tables, paid: PaidLines, codes: np.ndarray, ctx: AsOfContext) -> Pairs | None:
+    """:func:`pair_state` of the customers with the customer ``codes`` of ``paid``."""
+    n = len(codes)
+    lines = paid.before(ctx.seconds, max(TRANSITION_CATEGORIES, min(MAX_CATEGORIES, MATRIX_CELLS // max(n, 1))))
     if lines is None:
         return None
     K, cats = len(lines.cats), lines.cats
     KT = min(K, TRANSITION_CATEGORIES)
-    cust_paid, _ = dictionary_codes(paid["customer_id"])
-    q_paid = index_in(paid["customer_id"], ids)  # position among the listed customers, -1 if not listed
-    o_row, trans, line_from_end, n_orders_all = _order_sequence(lines, cust_paid, ts_paid, KT)
+    pos = paid.positions(codes)
+    q_paid = np.where(paid.cust >= 0, pos[np.maximum(paid.cust, 0)], -1)  # position among the listed customers, -1 if not listed
+    o_row, bits, same, line_from_end, n_orders_all = paid.sequence(lines, KT)
+    trans = _transitions(bits[:-1][same], bits[1:][same], KT)
     popularity = np.bincount(lines.cat, minlength=K) / max(n_orders_all, 1)
 
     # per listed customer and category
@@ -132,7 +100,7 @@ def pair_state(tables: Tables, customer_ids: pd.Series, as_of: AsOf | AsOfContex
     key = q_line[sel] * K + lines.cat[sel]
     # cycles and "days since" on the local wall clock, as the features measure them (whole days
     # across a daylight saving change)
-    ts_line = wall_seconds(ts_paid, tables.timezone)[lines.order[sel]]
+    ts_line = paid.wall[lines.order[sel]]
     cnt, since, cycle, due = _recency(key, ts_line, ctx.wall_seconds, n, cats, tables)
     q_order = q_paid[o_row]
     n_orders = np.bincount(q_order[q_order >= 0], minlength=n).astype(float)
@@ -144,31 +112,6 @@ def pair_state(tables: Tables, customer_ids: pd.Series, as_of: AsOf | AsOfContex
     kind = np.where(upgrade, 1, kind)
     return Pairs(cats, cnt, since, cycle, due, own, from_last, last_set, p_next, upgrade, related, kind, recent,
                  n_orders, popularity)
-
-
-def _order_sequence(lines: _Lines, cust_paid: np.ndarray, ts_paid: np.ndarray, KT: int):
-    """The orders behind ``lines`` in (customer, time) order: (their paid-order rows, the learned
-    transitions over the first ``KT`` categories, each line's order counted from its customer's
-    last (0: the last order), the number of orders)."""
-    # one row per order: customer, time, bits of its (most bought) categories
-    starts = np.flatnonzero(np.r_[True, lines.order[1:] != lines.order[:-1]])
-    one = np.where(lines.cat < KT, np.left_shift(np.uint64(1), np.minimum(lines.cat, KT - 1).astype(np.uint64)), np.uint64(0))
-    bits = np.bitwise_or.reduceat(one, starts)
-    o_row = lines.order[starts]
-    o_cust, o_ts = cust_paid[o_row], ts_paid[o_row]
-    by = np.lexsort((o_ts, o_cust))
-    o_row, o_cust, bits = o_row[by], o_cust[by], bits[by]
-    same = o_cust[1:] == o_cust[:-1]
-    trans = _transitions(bits[:-1][same], bits[1:][same], KT)
-    from_end = np.zeros(len(o_row), np.int64)
-    if len(o_row):
-        grp = np.flatnonzero(np.r_[True, ~same])
-        size = np.diff(np.r_[grp, len(o_row)])
-        from_end = np.repeat(grp + size, size) - np.arange(len(o_row)) - 1
-    order_from_end = np.empty(len(starts), np.int64)
-    order_from_end[by] = from_end
-    line_from_end = np.repeat(order_from_end, np.diff(np.r_[starts, len(lines.order)]))
-    return o_row, trans, line_from_end, len(starts)
 
 
 def _recency(key: np.ndarray, ts_line: np.ndarray, t_wall: int, n: int, cats: list[str], tables: Tables):
@@ -231,14 +174,15 @@ def due_categories(tables: Tables, customer_ids: pd.Series, as_of: AsOf | AsOfCo
     ctx = AsOfContext.of(as_of, tables.timezone)
     n = len(customer_ids)
     out = pd.DataFrame({"top_categories": [""] * n, **{f"top_category_{i + 1}": [None] * n for i in range(k)}})
-    pairs = pair_state(tables, customer_ids, ctx)
+    paid = PaidLines.of(tables)  # once for T and every training window
+    pairs = pair_state(tables, customer_ids, ctx, paid)
     if pairs is None:
         return out
     cond = None
     if method == "learned" and horizon_days:
         from repurchase.scoring.category_model import fit_category_model
 
-        model = fit_category_model(tables, ctx, horizon_days)
+        model = fit_category_model(tables, ctx, horizon_days, paid=paid)
         if model is not None:
             cond = model.predict_proba(pairs)
     kind = pairs.kind

@@ -21,10 +21,10 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from repurchase._timeline import epoch_seconds
-from repurchase.features.categories import paid_category_lines
 from repurchase.schema import Tables
+from repurchase.scoring.paid_lines import PaidLines, customer_order
 from repurchase.spine import AsOf, AsOfContext
 
 #: pair features, in column order
@@ -128,28 +128,31 @@ def _customers(pairs, rows: slice):
                                          if f.name not in shared})
 
 
-def _window(tables: Tables, lines: pd.DataFrame, names: np.ndarray, paid: pd.DataFrame,
-            start: AsOfContext, end: AsOfContext):
+def _window(tables: Tables, paid: PaidLines, start: AsOfContext, end: AsOfContext):
     """(pairs as of ``start``, bought in [start, end)) for the customers who bought in the window
-    and had bought before it; None when too few. Arrow set operations, not Python sets: a
-    1M-customer window would otherwise iterate millions of ids one by one."""
-    from repurchase._arrow import index_in, isin
-    from repurchase.scoring.categories import pair_state
+    and had bought before it; None when too few. Integer customer codes, not id strings: a
+    1M-customer window would otherwise hash millions of ids."""
+    from repurchase.scoring.categories import codes_state
 
-    w = lines[(lines["ts"] >= start.seconds) & (lines["ts"] < end.seconds)]
-    buyers = pd.Series(pd.unique(w["customer_id"].to_numpy()), dtype=object)
-    before = paid["customer_id"][paid["ts"] < start.seconds]
-    ids = buyers[isin(buyers, before).to_numpy()].sort_values().reset_index(drop=True)
-    if len(ids) < MIN_BUYERS:
+    in_w = (paid.ts[paid.order] >= start.seconds) & (paid.ts[paid.order] < end.seconds)
+    w_cust, w_cat = paid.cust[paid.order[in_w]], paid.cat[in_w]
+    before = np.zeros(len(paid.customers), bool)
+    before[paid.cust[(paid.ts < start.seconds) & (paid.cust >= 0)]] = True
+    buyers = np.unique(w_cust[w_cust >= 0])
+    codes = _sorted_ids(paid, buyers[before[buyers]])
+    if len(codes) < MIN_BUYERS:
         return None
-    if len(ids) > MAX_WINDOW_CUSTOMERS:  # a seeded sample: the state of 1M customers is not needed to learn 15 weights
-        ids = ids.sample(MAX_WINDOW_CUSTOMERS, random_state=0).sort_values().reset_index(drop=True)
-    pairs = pair_state(tables, ids, start)
+    if len(codes) > MAX_WINDOW_CUSTOMERS:  # a seeded sample: the state of 1M customers is not needed to learn 15 weights
+        # the sample's positions depend only on the count: as the sample of the sorted id strings
+        picked = pd.Series(np.arange(len(codes))).sample(MAX_WINDOW_CUSTOMERS, random_state=0).to_numpy()
+        codes = _sorted_ids(paid, codes[picked])
+    pairs = codes_state(tables, paid, codes, start)
     if pairs is None:
         return None
     # each window line's customer row and its category's pair column (-1: not a pair)
-    row = index_in(w["customer_id"], ids)
-    col = pd.Index(pairs.cats, dtype=object).get_indexer(pd.Index(np.asarray(names, object)))[w["cat"].to_numpy()]
+    row = paid.positions(codes)[w_cust]
+    row[w_cust < 0] = -1
+    col = pd.Index(pairs.cats, dtype=object).get_indexer(pd.Index(paid.names))[w_cat]
     ok = (row >= 0) & (col >= 0)
     bought = np.zeros(pairs.cnt.shape, bool)
     bought[row[ok], col[ok]] = True
@@ -158,21 +161,24 @@ def _window(tables: Tables, lines: pd.DataFrame, names: np.ndarray, paid: pd.Dat
     return pairs, bought
 
 
+def _sorted_ids(paid: PaidLines, codes: np.ndarray) -> np.ndarray:
+    """``codes`` in the order of their id strings."""
+    return codes[customer_order(paid.customers.take(pa.array(codes)))]
+
+
 def fit_category_model(tables: Tables, as_of: AsOf | AsOfContext, horizon_days: int, *, windows: int = WINDOWS,
-                       random_state: int = 0) -> CategoryModel | None:
+                       random_state: int = 0, paid: PaidLines | None = None) -> CategoryModel | None:
     """A :class:`CategoryModel` fitted on the last ``windows`` horizons before ``as_of`` (the
     buyers of [as_of - H, as_of) as of as_of - H, then of the horizon before); None when the last
-    one has too few buyers (or positive / negative pairs)."""
-    got = paid_category_lines(tables)
-    if got is None:
+    one has too few buyers (or positive / negative pairs). ``paid``: the tables'
+    :class:`~repurchase.scoring.paid_lines.PaidLines`, when the caller has it."""
+    paid = PaidLines.of(tables) if paid is None else paid
+    if paid is None:
         return None
-    lines, names = got
-    paid = tables.paid_orders(["customer_id", "order_ts"])
-    paid = pd.DataFrame({"customer_id": paid["customer_id"].reset_index(drop=True), "ts": epoch_seconds(paid["order_ts"])})
     got, end = [], AsOfContext.of(as_of, tables.timezone)
     for _ in range(windows):
         start = end.earlier(int(horizon_days))
-        w = _window(tables, lines, names, paid, start, end)
+        w = _window(tables, paid, start, end)
         if w is None:
             break
         got.append(w)

@@ -5,6 +5,7 @@ written for a person ("last bought 42 days ago, more than twice the usual 18-day
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -41,23 +42,56 @@ CONTRIBUTION_CELLS = 5_000_000
 _CONTEXT = ("gap_median_last10_days", "gap_mean_days")
 
 
+class _Reads(Mapping):
+    """A row's context that notes whether the sentence read it."""
+
+    def __init__(self, row: dict):
+        self.row, self.read = row, False
+
+    def __getitem__(self, key):
+        self.read = True
+        return self.row[key]
+
+    def __iter__(self):
+        self.read = True
+        return iter(self.row)
+
+    def __len__(self):
+        self.read = True
+        return len(self.row)
+
+
 def _text(X: pd.DataFrame, name: str, language: str = "en") -> list[str]:
     """The sentence of feature ``name`` for each row of ``X`` in ``language`` ("" when the feature
     has nothing worth saying, see :mod:`repurchase.scoring.words`)."""
     entry = lookup(name)
     group = entry.group if entry is not None else None
     ctx_cols = [c for c in _CONTEXT if c in X.columns and c != name]
-    # one sentence per distinct (value, context) rather than per row: lists have millions of rows
     values = X[name].to_numpy(float).round(2)
     context = [X[c].to_numpy(float).round(2) for c in ctx_cols]
+    # one sentence per distinct value (lists have millions of rows); a sentence that reads the row's
+    # context (recency against the usual gap) is said per distinct (value, context)
+    classes, _ = pd.factorize(values + 0.0, use_na_sentinel=False)  # as == compares: -0.0 is 0.0
+    _, first = np.unique(classes, return_index=True)
+    texts = np.empty(len(first), dtype=object)
+    per_row = np.zeros(len(first), bool)
+    for c, r in enumerate(first):
+        row = _Reads({col: ctx[r] for col, ctx in zip(ctx_cols, context)})
+        texts[c] = say(name, group, language, values[r], row)
+        if values[r] == 0:  # -0.0 and 0.0 share the class: both must say the same without the context
+            texts_differ = say(name, group, language, -values[r], row) != texts[c]
+            per_row[c] = row.read or texts_differ
+        else:
+            per_row[c] = row.read
+    out = texts[classes]
+    rows = np.flatnonzero(per_row[classes])
     memo: dict[tuple, str] = {}
-    out = []
-    for i, v in enumerate(values):
-        key = (v, *(c[i] for c in context))
+    for i in rows:
+        key = (values[i], *(c[i] for c in context))
         if key not in memo:
-            memo[key] = say(name, group, language, v, dict(zip(ctx_cols, key[1:])))
-        out.append(memo[key])
-    return out
+            memo[key] = say(name, group, language, values[i], dict(zip(ctx_cols, key[1:])))
+        out[i] = memo[key]
+    return out.tolist()
 
 
 def path_matrix(model):

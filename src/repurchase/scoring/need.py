@@ -105,7 +105,10 @@ def _expected_dates(aud: Audience, preds: Predictions, models: ScoringModels, ro
     next-purchase horizon (the timing models and the need model)."""
     horizon_probs = {m.horizon_days: preds.p(m)[rows] for m in [*models.timing, models.need]}
     days = np.ceil(expected_purchase_days(horizon_probs)).astype(np.int64) if len(rows) else np.zeros(0, np.int64)
-    return [aud.ctx.shifted(int(d)).date() for d in days]
+    # one calendar shift per distinct day (a few dozen), not one Timestamp per listed customer
+    uniq, inv = np.unique(days, return_inverse=True)
+    dates = np.array([aud.ctx.shifted(int(d)).date() for d in uniq], dtype=object)
+    return dates[inv.reshape(-1)].tolist()
 
 
 def _summary(need: pd.DataFrame, gate: _Gate, aud: Audience, sc: ScoringConfig) -> dict:
