@@ -305,9 +305,12 @@ def test_what_needs_parsing_gives_none(case, build, tmp_path):
 
 
 def test_a_bool_column_with_nulls_is_left_to_pandas(tmp_path):
-    """Arrow gives pandas True/None objects there, which ``parse._parse_bool`` does not read yet."""
+    """Arrow gives pandas True/None objects there: the pandas loader reads them as a nullable
+    boolean (it raised AttributeError before); the query path leaves the column to it."""
     d = parquet({"orders": ORDERS, "customers": {"customer_id": ["c1", "c2"], "do_not_contact": [True, None]}})(tmp_path)
     assert load_query_tables(d) is None
+    flags = load_tables(d)[0].customers["do_not_contact"]
+    assert str(flags.dtype) == "boolean" and flags.isna().tolist() == [False, True] and bool(flags.iloc[0])
 
 
 # what both loaders accept: the query loader gives pandas' values

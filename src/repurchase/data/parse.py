@@ -141,7 +141,9 @@ def _numbers_in_locale(text: pd.Series, decimal: str) -> tuple[pd.Series, pd.Ser
 
 
 def _parse_bool(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    if pd.api.types.is_bool_dtype(raw.dtype):
+    # a Parquet bool column with nulls reaches pandas as objects True / False / None
+    if pd.api.types.is_bool_dtype(raw.dtype) or (
+            pd.api.types.is_object_dtype(raw.dtype) and pd.api.types.infer_dtype(raw, skipna=True) == "boolean"):
         return raw.astype("boolean"), pd.Series(False, index=raw.index)
     text = _blank_to_na(raw).str.lower()
     parsed = pd.Series(pd.NA, index=raw.index, dtype="boolean")
