@@ -224,20 +224,30 @@ def build_spine(
         if tables.events is not None:
             e = tables.events
             first_seen = np.minimum(first_seen, _first_time(index, e["customer_id"], e["event_ts"]))
-    frames = []
     first_seen[len(index)] = np.iinfo(np.int64).max  # the sink is never on the spine
-    for t in dates:
-        t_s = int(t.value // 10**9)
-        codes = np.flatnonzero(first_seen < t_s)
-        frames.append(pd.DataFrame({"customer_id": index.ids[codes],
-                                    "as_of": pd.Series(t, index=range(len(codes)), dtype=f"datetime64[ns, {tz}]")}))
-    spine = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["customer_id", "as_of"])
+    spine = spine_rows(index.ids, first_seen, dates, tz)
     if spine.empty:
-        raise DataError(
-            f"no customer has a paid order before the as-of date(s) {', '.join(str(d.date()) for d in dates)}; "
-            f"the orders run from {tables.orders['order_ts'].min().date()} to {tables.orders['order_ts'].max().date()}."
-        )
+        raise no_population(dates, tables.orders["order_ts"].min().date(), tables.orders["order_ts"].max().date())
     return spine
+
+
+def spine_rows(ids: pd.Index, first_seen_s: np.ndarray, dates: Sequence[pd.Timestamp], tz: str) -> pd.DataFrame:
+    """Per date (in order), the customers ``ids`` (in their order) first seen strictly before it:
+    ``first_seen_s`` is each one's first epoch second (int64 max for never)."""
+    frames = []
+    for t in dates:
+        rows = np.flatnonzero(first_seen_s < int(t.value // 10**9))
+        frames.append(pd.DataFrame({"customer_id": ids[rows],
+                                    "as_of": pd.Series(t, index=range(len(rows)), dtype=f"datetime64[ns, {tz}]")}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["customer_id", "as_of"])
+
+
+def no_population(dates: Sequence[pd.Timestamp], first_day: dt.date, last_day: dt.date) -> DataError:
+    """The error of a spine without a customer at any of ``dates`` (the orders' first and last day)."""
+    return DataError(
+        f"no customer has a paid order before the as-of date(s) {', '.join(str(d.date()) for d in dates)}; "
+        f"the orders run from {first_day} to {last_day}."
+    )
 
 
 def _first_time(index: CustomerIndex, ids: pd.Series, ts: pd.Series) -> np.ndarray:

@@ -14,6 +14,7 @@ import tempfile
 import ibis
 
 from repurchase.engine.session import Session
+from repurchase.engine.tables import sql_string
 
 __all__ = ["Session", "connect"]
 
@@ -27,7 +28,7 @@ def connect(backend: str = "duckdb", *, threads: int | None = None, memory_limit
         con.raw_sql("SET TimeZone = 'UTC'")
         # what DuckDB spills past its memory limit goes to a private directory, removed at exit
         # (its default is ./.tmp in the user's working directory)
-        con.raw_sql(f"SET temp_directory = '{_spill_dir()}'")
+        con.raw_sql(f"SET temp_directory = {sql_string(_spill_dir())}")
         if threads is not None:
             con.raw_sql(f"SET threads = {int(threads)}")
         if memory_limit is not None:
@@ -46,7 +47,7 @@ def _spill_dir() -> str:
     if _SPILL is None:
         _SPILL = tempfile.mkdtemp(prefix=f"repurchase-duckdb-{os.getpid()}-")
         atexit.register(shutil.rmtree, _SPILL, ignore_errors=True)
-    return _SPILL.replace("'", "''")
+    return _SPILL
 
 
 _SPILL: str | None = None

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from repurchase.engine.tables import sql_string
+
 #: the first integer sentinel; the i-th is BASE + i (19 digits, below the int64 maximum)
 BASE = 7_340_012_345_000_000_000
 _INT = re.compile(r"734001234500\d{7}")
@@ -40,7 +42,7 @@ class Params:
     def fill(self, sql: str) -> str:
         """``sql`` with this run's values in place of the sentinels."""
         sql = _INT.sub(lambda m: str(int(self.ints[int(m.group(0)) - BASE])), sql)
-        return _STR.sub(lambda m: "'" + self.strs[int(m.group(1))].replace("'", "''") + "'", sql)
+        return _STR.sub(lambda m: sql_string(self.strs[int(m.group(1))]), sql)
 
 
 @dataclass

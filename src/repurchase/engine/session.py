@@ -126,13 +126,16 @@ class Session:
         is the view's: typed by the loader's expressions)."""
         if not self.planned:
             raise ValueError("tables left in their files are read by DuckDB only; load them (load_tables) for Spark")
-        name = f"_rp_{key}"
+        self._plan.tables.add(key)
+        return ibis.table(self._view_schema(key), name=f"_rp_{key}")
+
+    def _view_schema(self, key: str) -> ibis.Schema:
+        """Create the view of table key ``key`` on this connection once; its schema."""
         if ("view", key) not in self._arrow:
-            table, *cols = key.split("__")
+            name, (table, *cols) = f"_rp_{key}", key.split("__")
             self.con.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {getattr(self.tables, table).select(cols)}')
             self._arrow[("view", key)] = self.con.table(name).schema()
-        self._plan.tables.add(key)
-        return ibis.table(self._arrow[("view", key)], name=name)
+        return self._arrow[("view", key)]
 
     def _arrow_of(self, key: str) -> pa.Table:
         """The Arrow form of a table key ``name__col__col`` (converted once per session)."""
@@ -164,26 +167,24 @@ class Session:
     def steps(self) -> tuple:
         """The zone's UTC-offset steps over the data's time range (see :func:`utc_offsets`)."""
         lo = [int(self.spine_t.min()) if self.n else 0]
-        if self.in_files:
-            lo += self._file_minima()
-        for frame, col in [] if self.in_files else ((self.tables.orders, "order_ts"), (self.tables.events, "event_ts"),
-                           (self.tables.customers, "registered_ts"), (self.tables.customers, "joined_group_ts")):
-            if frame is not None and col in frame.columns and frame[col].notna().any():
-                lo.append(int(frame[col].min().timestamp()))
+        for name, col in (("orders", "order_ts"), ("events", "event_ts"), ("customers", "registered_ts"),
+                          ("customers", "joined_group_ts")):
+            first = self._first_second(name, col)
+            if first is not None:
+                lo.append(first)
         hi = int(self.spine_t.max()) if self.n else 0
         return utc_offsets(self.tz, min(lo), hi)
 
-    def _file_minima(self) -> list[int]:
-        """The earliest epoch second of every timestamp column :attr:`steps` reads, by query."""
-        out = []
-        for name, col in (("orders", "order_ts"), ("events", "event_ts"), ("customers", "registered_ts"),
-                          ("customers", "joined_group_ts")):
-            frame = getattr(self.tables, name)
-            if frame is not None and col in frame.columns:
-                lo = self.con.con.sql(f'SELECT min(floor(epoch("{col}"))) FROM ({frame.select([col])})').fetchall()[0][0]
-                if lo is not None:
-                    out.append(int(lo))
-        return out
+    def _first_second(self, name: str, col: str) -> int | None:
+        """The earliest epoch second of timestamp column ``col`` of table ``name`` (None when
+        absent or empty): a query over the file for tables in files."""
+        frame = getattr(self.tables, name)
+        if frame is None or col not in frame.columns:
+            return None
+        if self.in_files:
+            lo = self.con.con.sql(f'SELECT min(floor(epoch("{col}"))) FROM ({frame.select([col])})').fetchall()[0][0]
+            return None if lo is None else int(lo)
+        return int(frame[col].min().timestamp()) if frame[col].notna().any() else None
 
     def wall(self, s: ibis.Value) -> ibis.Value:
         """Epoch seconds -> business wall-clock seconds."""
@@ -250,7 +251,7 @@ class Session:
         con = self.con.con  # the DuckDB connection under Ibis
         for key in sorted(plan.tables):
             if self.in_files and key not in ("asof", "spine"):
-                self._view(key)  # a plan compiled by another session: its views on this connection
+                self._view_schema(key)  # a plan compiled by another session: its views on this connection
                 continue
             data = {"asof": lambda: pa.Table.from_pandas(self.asof_df, preserve_index=False),
                     "spine": lambda: self._spine_arrow}.get(key, lambda: self._arrow_of(key))()

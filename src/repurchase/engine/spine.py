@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
 from repurchase.engine.tables import QueryTables
-from repurchase.errors import DataError
 from repurchase.schema import VALID_ORDER_STATUS
-from repurchase.spine import AsOf, as_of_dates
+from repurchase.spine import AsOf, as_of_dates, no_population, spine_rows
 
 __all__ = ["query_spine"]
 
@@ -73,21 +71,10 @@ def query_spine(con, tables: QueryTables, as_of: Sequence[AsOf], *, include_non_
     dates = as_of_dates(as_of, tz)
     result = con.sql(_first_seen_sql(tables, include_non_buyers))
     data = result.to_arrow_table() if hasattr(result, "to_arrow_table") else result.arrow()
-    ids = pd.Series(data.column("customer_id").to_pandas()).astype("str")
-    first_s = data.column("first_s").to_numpy()
-    frames = []
-    for t in dates:
-        rows = np.flatnonzero(first_s < int(t.value // 10**9))
-        frames.append(pd.DataFrame({"customer_id": ids.to_numpy()[rows] if len(rows) else ids.iloc[:0].to_numpy(),
-                                    "as_of": pd.Series(t, index=range(len(rows)), dtype=f"datetime64[ns, {tz}]")}))
-    spine = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["customer_id", "as_of"])
-    spine["customer_id"] = spine["customer_id"].astype("str")
+    ids = pd.Index(pd.Series(data.column("customer_id").to_pandas()).astype("str"))
+    spine = spine_rows(ids, data.column("first_s").to_numpy(), dates, tz)
     if spine.empty:
         o = tables.orders
         lo, hi = con.sql(f'SELECT min(epoch("order_ts")), max(epoch("order_ts")) FROM ({o.select(["order_ts"])})').fetchall()[0]
-        span = [pd.Timestamp(v, unit="s", tz="UTC").tz_convert(tz).date() for v in (lo, hi)]
-        raise DataError(
-            f"no customer has a paid order before the as-of date(s) {', '.join(str(d.date()) for d in dates)}; "
-            f"the orders run from {span[0]} to {span[1]}."
-        )
+        raise no_population(dates, *(pd.Timestamp(v, unit="s", tz="UTC").tz_convert(tz).date() for v in (lo, hi)))
     return spine
