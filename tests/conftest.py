@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import pytest
@@ -61,6 +62,22 @@ def write_csv(directory: Path, table: str, rows: list[dict] | pd.DataFrame, **kw
     path = directory / f"{table}.csv"
     frame.to_csv(path, index=False, **kwargs)
     return path
+
+
+def literal_dir(tables: dict, write_table: Callable[[Path, str, object], object]) -> Callable[[Path], Path]:
+    """A builder of a literal data directory: each table written by ``write_table(directory,
+    name, content)``, except bytes or text, written as given to the file ``name``."""
+    def build(d: Path) -> Path:
+        d.mkdir(parents=True, exist_ok=True)
+        for name, content in tables.items():
+            if isinstance(content, bytes):
+                (d / name).write_bytes(content)
+            elif isinstance(content, str):
+                (d / name).write_text(content, encoding="utf-8")
+            else:
+                write_table(d, name, content)
+        return d
+    return build
 
 
 def need_shared(path: Path):

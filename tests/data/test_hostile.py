@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from repurchase.cli import main
-from tests.conftest import write_csv
+from tests.conftest import literal_dir, write_csv
 
 ORDERS = {"order_id": ["o1", "o2", "o3"], "customer_id": ["c1", "c2", "c1"],
           "order_ts": ["2024-01-05 10:00", "2024-02-01 11:00", "2024-03-01 12:00"], "amount": ["10.5", "20", "30"]}
@@ -28,17 +28,7 @@ def orders(**change) -> dict:
 
 
 def make(tables: dict[str, dict | bytes | str]) -> Callable[[Path], Path]:
-    def build(d: Path) -> Path:
-        d.mkdir(parents=True, exist_ok=True)
-        for name, content in tables.items():
-            if isinstance(content, bytes):
-                (d / name).write_bytes(content)
-            elif isinstance(content, str):
-                (d / name).write_text(content, encoding="utf-8")
-            else:
-                write_csv(d, name, content)
-        return d
-    return build
+    return literal_dir(tables, write_csv)
 
 
 def _dir_is_file(d: Path) -> Path:

@@ -25,7 +25,7 @@ from repurchase.data.query_rules import WHITESPACE
 from repurchase.errors import ConfigError, DataError
 from repurchase.schema import TABLES
 from repurchase.synthetic import SyntheticSpec, write_synthetic
-from tests.conftest import write_csv
+from tests.conftest import literal_dir
 
 NY = "America/New_York"
 
@@ -178,17 +178,8 @@ def orders(**change) -> dict:
 
 def parquet(tables: dict[str, dict | pa.Table | bytes | str]) -> Callable[[Path], Path]:
     """A data directory: Parquet for dicts and tables, the bytes or text as given for a file name."""
-    def build(d: Path) -> Path:
-        d.mkdir(parents=True, exist_ok=True)
-        for name, content in tables.items():
-            if isinstance(content, bytes):
-                (d / name).write_bytes(content)
-            elif isinstance(content, str):
-                (d / name).write_text(content, encoding="utf-8")
-            else:
-                pq.write_table(content if isinstance(content, pa.Table) else pa.table(content), d / f"{name}.parquet")
-        return d
-    return build
+    return literal_dir(tables, lambda d, name, content: pq.write_table(
+        content if isinstance(content, pa.Table) else pa.table(content), d / f"{name}.parquet"))
 
 
 def _duplicate_header(d: Path) -> Path:
