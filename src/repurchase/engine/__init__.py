@@ -10,13 +10,14 @@ import atexit
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import ibis
 
 from repurchase.engine.session import Session
 from repurchase.engine.tables import sql_string
 
-__all__ = ["Session", "connect"]
+__all__ = ["Session", "connect", "sweep_stale_spill_dirs"]
 
 
 def connect(backend: str = "duckdb", *, threads: int | None = None, memory_limit: str | None = None,
@@ -41,13 +42,51 @@ def connect(backend: str = "duckdb", *, threads: int | None = None, memory_limit
     raise ValueError(f"unknown engine backend {backend!r} (use duckdb or spark)")
 
 
+_SPILL_PREFIX = "repurchase-duckdb-"
+
+
 def _spill_dir() -> str:
-    """This process's DuckDB spill directory (created once, removed at exit)."""
+    """This process's DuckDB spill directory (created once, removed at exit).
+
+    A killed run (SIGKILL, out of memory) never reaches its exit handler and would leave its
+    spill files behind, up to the size of the data: the first connection of a later run removes
+    the directories of this user's processes that no longer exist.
+    """
     global _SPILL
     if _SPILL is None:
-        _SPILL = tempfile.mkdtemp(prefix=f"repurchase-duckdb-{os.getpid()}-")
+        sweep_stale_spill_dirs(Path(tempfile.gettempdir()))
+        _SPILL = tempfile.mkdtemp(prefix=f"{_SPILL_PREFIX}{os.getpid()}-")
         atexit.register(shutil.rmtree, _SPILL, ignore_errors=True)
     return _SPILL
+
+
+def sweep_stale_spill_dirs(parent: Path) -> list[Path]:
+    """Remove this user's spill directories under ``parent`` whose process has ended.
+
+    Returns the directories removed. A directory of a live process, of another user, or with a
+    name this module did not write is left alone.
+    """
+    removed = []
+    for d in parent.glob(f"{_SPILL_PREFIX}*-*"):
+        pid = d.name[len(_SPILL_PREFIX):].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or d.stat().st_uid != os.getuid() or _alive(int(pid)):
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(d, ignore_errors=True)
+        removed.append(d)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, another user's
+    return True
 
 
 _SPILL: str | None = None
