@@ -34,8 +34,11 @@ def _tracking_hint() -> None:
 @config_options
 def features(data_dir, as_of, schedule, freq, out, list_, markdown, include_non_buyers, tolerant, engine, config):
     """Point-in-time features per (customer, as-of date), from data strictly before each date."""
-    from repurchase.features import FEATURE_INPUTS, build_features, catalog_frame
+    import pandas as pd
+
+    from repurchase.features import FEATURE_INPUTS, catalog_frame
     from repurchase.features import markdown as catalog_markdown
+    from repurchase.features.batches import feature_batches
 
     if list_:
         click.echo(catalog_markdown() if markdown else _format.wide_table(catalog_frame()))
@@ -62,10 +65,20 @@ def features(data_dir, as_of, schedule, freq, out, list_, markdown, include_non_
         click.echo("tables validated by query and read in place from their Parquet files")
     dates = list(as_of) if as_of else make_schedule(schedule[0], schedule[1], freq, tables.timezone)
     t1 = time.perf_counter()
-    frame = build_features(tables, dates, config=cfg.features, progress=True, engine=cfg.engine.connect_args())
+    # batches of whole dates appended to one file: memory follows engine.batch_rows, not the spine
+    counts: list[pd.Series] = []
+    shape = [0, 0]
+
+    def batches():
+        for frame in feature_batches(tables, dates, config=cfg.features, batch_rows=cfg.engine.batch_rows,
+                                     progress=True, engine=cfg.engine.connect_args()):
+            counts.append(frame.groupby("as_of", sort=True).size())
+            shape[:] = [shape[0] + len(frame), frame.shape[1]]
+            yield frame
+
+    write_parquet(batches(), out)
     t2 = time.perf_counter()
-    write_parquet(frame, out)
-    click.echo(_format.features_text(frame, t1 - t0, t2 - t1))
+    click.echo(_format.features_text(pd.concat(counts), shape, t1 - t0, t2 - t1, batches=len(counts)))
     click.echo(f"Wrote {out}")
 
 

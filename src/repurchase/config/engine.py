@@ -25,6 +25,10 @@ class EngineConfig(_Strict):
     threads: int | None = Field(None, ge=1)
     #: DuckDB memory limit before it spills to disk, e.g. "4GB" (null: DuckDB's default, 80% of RAM)
     memory_limit: str | None = Field(None, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    #: spine rows per feature build when many as-of dates are written (``repurchase features``):
+    #: whole dates are built batch by batch and appended to the file, so memory follows the batch,
+    #: not the spine (null: every date at once)
+    batch_rows: int | None = Field(4_000_000, ge=1)
     spark: SparkConfig = SparkConfig()
 
     def connect_args(self) -> dict:

@@ -42,21 +42,35 @@ def _arrow_table(frame: pd.DataFrame) -> pa.Table:
 ROW_GROUP_ROWS = 1024 * 1024
 
 
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+def _write_parquet(frames: Iterable[pd.DataFrame], path: Path) -> None:
     # one row group converted at a time: a 12-date feature frame of 1M customers (3.3 GiB of
     # float32) is not copied whole into Arrow; the bytes are those of one write_table
-    first = _arrow_table(frame.iloc[:ROW_GROUP_ROWS])
-    with pq.ParquetWriter(path, first.schema, compression="zstd") as writer:
-        writer.write_table(first, row_group_size=ROW_GROUP_ROWS)
-        del first
-        for start in range(ROW_GROUP_ROWS, len(frame), ROW_GROUP_ROWS):
-            part = _arrow_table(frame.iloc[start:start + ROW_GROUP_ROWS])
-            writer.write_table(part.cast(writer.schema), row_group_size=ROW_GROUP_ROWS)
+    writer = None
+    try:
+        for frame in frames:
+            for start in range(0, max(len(frame), 1), ROW_GROUP_ROWS):
+                part = _arrow_table(frame.iloc[start:start + ROW_GROUP_ROWS])
+                if writer is None:
+                    writer = pq.ParquetWriter(path, part.schema, compression="zstd")
+                elif len(part) == 0:
+                    continue
+                writer.write_table(part.cast(writer.schema), row_group_size=ROW_GROUP_ROWS)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        raise ValueError("no frame to write")
 
 
-def write_parquet(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write one frame as Parquet (zstd), atomically: the old file or the new one, never half."""
-    return write_atomic(path, lambda tmp: _write_parquet(frame, tmp))
+def write_parquet(frame: pd.DataFrame | Iterable[pd.DataFrame], path: str | Path) -> Path:
+    """Write one frame as Parquet (zstd), atomically: the old file or the new one, never half.
+
+    ``frame`` may also be an iterable of frames with the same columns (e.g. the batches of
+    :func:`repurchase.features.batches.feature_batches`): they are written one after the other
+    as one file, and the file appears only once the last is written.
+    """
+    frames = [frame] if isinstance(frame, pd.DataFrame) else frame
+    return write_atomic(path, lambda tmp: _write_parquet(frames, tmp))
 
 
 def write_tables(
