@@ -100,7 +100,7 @@ def guarded(fn: Callable[[], object], *, debug: bool = False) -> int:
             return RepurchaseError.exit_code
         if type(exc).__name__ == "OutOfMemoryException":  # DuckDB's, at its engine.memory_limit
             click.echo(f"error: the query engine ran out of memory ({str(exc).splitlines()[0]}). Raise its limit "
-                       "(--set engine.memory_limit=8GB) or leave engine.memory_limit unset (80% of RAM); "
+                       "(--set engine.memory_limit=8GB; unset, it is half of RAM); "
                        "fewer threads (engine.threads) also need less.", err=True)
             return RepurchaseError.exit_code
         click.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", err=True)

@@ -23,7 +23,7 @@ class EngineConfig(_Strict):
     backend: Literal["duckdb", "spark"] = "duckdb"
     #: DuckDB worker threads (null: one per core)
     threads: int | None = Field(None, ge=1)
-    #: DuckDB memory limit before it spills to disk, e.g. "4GB" (null: DuckDB's default, 80% of RAM)
+    #: DuckDB memory limit before it spills to disk, e.g. "4GB" (null: half the machine's memory)
     memory_limit: str | None = Field(None, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
     #: spine rows per feature build when many as-of dates are written (``repurchase features``):
     #: whole dates are built batch by batch and appended to the file, so memory follows the batch,

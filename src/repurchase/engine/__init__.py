@@ -32,8 +32,7 @@ def connect(backend: str = "duckdb", *, threads: int | None = None, memory_limit
         con.raw_sql(f"SET temp_directory = {sql_string(_spill_dir())}")
         if threads is not None:
             con.raw_sql(f"SET threads = {int(threads)}")
-        if memory_limit is not None:
-            con.raw_sql(f"SET memory_limit = '{memory_limit}'")
+        con.raw_sql(f"SET memory_limit = '{memory_limit or default_memory_limit()}'")
         return con
     if backend == "spark":
         from repurchase.engine.spark import ibis_spark, spark_session
@@ -43,6 +42,13 @@ def connect(backend: str = "duckdb", *, threads: int | None = None, memory_limit
 
 
 _SPILL_PREFIX = "repurchase-duckdb-"
+
+
+def default_memory_limit() -> str:
+    """Half of this machine's memory (DuckDB's own default, 80%, leaves too little beside it for
+    the feature matrix the run builds in Python: at 10M customers one date is 3 GB of float32)."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{max(total // 2 // 2**20, 256)}MiB"
 
 
 def _spill_dir() -> str:

@@ -53,6 +53,7 @@ class Plan:
     stages: list[tuple[str, str]] = field(default_factory=list)  # (temp table name, sql)
     final: str | None = None
     tables: set = field(default_factory=set)
+    coded: set = field(default_factory=set)  # table keys read with customer codes (:mod:`._codes`)
 
 
 #: plans by shape, for the life of the process (a few dozen shapes at most)

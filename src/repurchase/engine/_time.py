@@ -14,6 +14,7 @@ from functools import lru_cache
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from repurchase._timeline import DAY_S, wall_seconds
 from repurchase.spine import shifted_seconds
@@ -67,3 +68,12 @@ def asof_frame(t_s: np.ndarray, tz: str, windows: list[int]) -> pd.DataFrame:
     for w in sorted(set(windows)):
         out[f"s{w}"] = shifted_seconds(uniq, tz, -w).astype(np.int64)
     return out
+
+
+def microseconds(table: pa.Table) -> pa.Table:
+    """Timestamps at microsecond resolution, as every engine holds them (DuckDB cannot cast a
+    nanosecond zoned timestamp). Truncation floors after 1970; seconds are floored anyway."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_timestamp(f.type) and f.type.unit == "ns":
+            table = table.set_column(i, f.name, table.column(i).cast(pa.timestamp("us", f.type.tz), safe=False))
+    return table

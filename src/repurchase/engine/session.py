@@ -23,9 +23,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from repurchase.engine._codes import CustomerCodes
 from repurchase.engine._keys import round_half_even
 from repurchase.engine._plans import PLANS, Params, Plan
-from repurchase.engine._time import asof_frame, secs, to_wall, utc_offsets
+from repurchase.engine._time import asof_frame, microseconds, secs, to_wall, utc_offsets
 from repurchase.engine.tables import QueryTables
 from repurchase.schema import VALID_ORDER_STATUS, Tables
 
@@ -35,7 +36,7 @@ EXTRA_WINDOWS = (60, 90)
 
 
 @dataclass
-class Session:
+class Session(CustomerCodes):
     """The engine side of one feature run.
 
     Parameters
@@ -97,8 +98,11 @@ class Session:
 
     @property
     def spine(self) -> ibis.Table:
-        """``customer_id``, ``as_of_key``, ``t_s``, ``t_wall`` and ``_row`` (the spine position)."""
+        """``customer_id`` (on DuckDB the run's integer code, as in every table a group reads),
+        ``as_of_key``, ``t_s``, ``t_wall`` and ``_row`` (the spine position)."""
         s = self._table("spine", self._spine_arrow)
+        if self.planned:
+            s = self._coded("spine")
         a = self.asof.select("as_of_key", "t_s", "t_wall")
         return s.join(a, "as_of_key").select("customer_id", "as_of_key", "t_s", "t_wall", "_row")
 
@@ -114,7 +118,8 @@ class Session:
         if frame is None:
             return None
         key = "__".join([name, *(c for c in columns if c in frame.columns)])
-        return self._view(key) if self.in_files else self._table(key, self._arrow_of(key))
+        t = self._view(key) if self.in_files else self._table(key, self._arrow_of(key))
+        return self._coded(key) if self.planned and "customer_id" in t.columns else t
 
     @property
     def in_files(self) -> bool:
@@ -151,7 +156,7 @@ class Session:
             frame = getattr(self.tables, name)
             with warnings.catch_warnings():  # pyarrow reads zoned columns through Series.values (pandas 3.1)
                 warnings.filterwarnings("ignore", message="Series.values returning")
-                table = _microseconds(pa.Table.from_pandas(frame[[col]], preserve_index=False))
+                table = microseconds(pa.Table.from_pandas(frame[[col]], preserve_index=False))
             self._arrow[("column", name, col)] = table.column(0)
         return self._arrow[("column", name, col)]
 
@@ -196,12 +201,14 @@ class Session:
     def paid_orders(self, *, with_order_id: bool = False) -> ibis.Table:
         """Paid orders (status ``paid`` or missing): ``customer_id``, ``ts_s``, ``cents`` (and
         ``order_id`` first, with ``with_order_id``)."""
-        o = self.table("orders", ["order_id", "customer_id", "order_ts", "amount", "status"] if with_order_id
-                       else ["customer_id", "order_ts", "amount", "status"])
+        order_id = with_order_id or self.planned  # on DuckDB one table computed once serves both
+        o = self.table("orders", ["order_id"] * order_id + ["customer_id", "order_ts", "amount", "status"])
         if "status" in o.columns:
             o = o.filter(o.status.isnull() | (o.status == VALID_ORDER_STATUS))
-        return o.select(*(["order_id"] if with_order_id else []), "customer_id", ts_s=secs(o.order_ts),
-                        cents=round_half_even(o.amount * 100))
+        o = o.select(*(["order_id"] * order_id), "customer_id", ts_s=secs(o.order_ts), cents=round_half_even(o.amount * 100))
+        if self.planned:
+            o = self.cache(o, shared="paid_orders")
+        return o if with_order_id or not order_id else o.select("customer_id", "ts_s", "cents")
 
     def cache(self, expr: ibis.Table, *, shared: str | None = None) -> ibis.Table:
         """``expr`` computed once into a temporary table: DuckDB otherwise re-evaluates a
@@ -256,6 +263,8 @@ class Session:
             data = {"asof": lambda: pa.Table.from_pandas(self.asof_df, preserve_index=False),
                     "spine": lambda: self._spine_arrow}.get(key, lambda: self._arrow_of(key))()
             con.register(f"_rp_{key}", data)
+        for key in sorted(plan.coded):
+            self._coded_schema(key)  # a plan compiled by another session: its coded tables here
         for name, sql in plan.stages:
             if name.startswith("_rp_shared_"):
                 if name in self._shared:
@@ -287,11 +296,3 @@ class Session:
         return tuple((name, tuple((c, str(t)) for c, t in frame.dtypes.items()))
                      for name, frame in sorted(self.tables.as_dict().items()))
 
-
-def _microseconds(table: pa.Table) -> pa.Table:
-    """Timestamps at microsecond resolution, as every engine holds them (DuckDB cannot cast a
-    nanosecond zoned timestamp). Truncation floors after 1970; seconds are floored anyway."""
-    for i, f in enumerate(table.schema):
-        if pa.types.is_timestamp(f.type) and f.type.unit == "ns":
-            table = table.set_column(i, f.name, table.column(i).cast(pa.timestamp("us", f.type.tz), safe=False))
-    return table
