@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping
 
 import pandas as pd
 
@@ -69,11 +69,11 @@ def validation_text(data_dir: str | Path, tables, report) -> str:
     return "\n".join(lines)
 
 
-def features_text(per_date: pd.Series, shape: Sequence[int], load_s: float, build_s: float, *, batches: int = 1) -> str:
-    """Timings, the size of the feature frame (``shape``: rows, columns) and the customers per
-    as-of date (``per_date``)."""
+def features_text(per_date: pd.Series, n_features: int, load_s: float, build_s: float, *, batches: int = 1) -> str:
+    """Timings, the size of the feature frame and the customers per as-of date (``per_date``)."""
     how = f" in {batches} batches of dates" if batches > 1 else ""
-    lines = [f"load {load_s:.1f}s, features and writing {build_s:.1f}s{how}: {shape[0]:,} rows x {shape[1] - 2} features"]
+    lines = [f"load {load_s:.1f}s, features and writing {build_s:.1f}s{how}: {int(per_date.sum()):,} rows x "
+             f"{n_features} features"]
     lines += [f"  as of {d.date()}: {n:,} customers" for d, n in per_date.items()]
     return "\n".join(lines)
 

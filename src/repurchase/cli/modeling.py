@@ -66,19 +66,20 @@ def features(data_dir, as_of, schedule, freq, out, list_, markdown, include_non_
     dates = list(as_of) if as_of else make_schedule(schedule[0], schedule[1], freq, tables.timezone)
     t1 = time.perf_counter()
     # batches of whole dates appended to one file: memory follows engine.batch_rows, not the spine
-    counts: list[pd.Series] = []
-    shape = [0, 0]
+    per_date: list[pd.Series] = []  # customers per as-of date, one Series per batch written
+    n_features = 0
 
     def batches():
+        nonlocal n_features
         for frame in feature_batches(tables, dates, config=cfg.features, batch_rows=cfg.engine.batch_rows,
                                      progress=True, engine=cfg.engine.connect_args()):
-            counts.append(frame.groupby("as_of", sort=True).size())
-            shape[:] = [shape[0] + len(frame), frame.shape[1]]
+            per_date.append(frame.groupby("as_of", sort=True).size())
+            n_features = frame.shape[1] - 2
             yield frame
 
     write_parquet(batches(), out)
     t2 = time.perf_counter()
-    click.echo(_format.features_text(pd.concat(counts), shape, t1 - t0, t2 - t1, batches=len(counts)))
+    click.echo(_format.features_text(pd.concat(per_date), n_features, t1 - t0, t2 - t1, batches=len(per_date)))
     click.echo(f"Wrote {out}")
 
 

@@ -44,10 +44,15 @@ class CustomerCodes:
         if ("coded", key) not in self._arrow:
             con = self.con.con
             if DICT not in self._shared:
-                sources = {f"_rp_ids_{n}": n for n, f in self.tables.as_dict().items() if "customer_id" in f.columns}
-                for rel, n in sources.items():
-                    con.execute(f'CREATE OR REPLACE TEMP VIEW "{rel}" AS {self.tables.as_dict()[n].select(["customer_id"])}') \
-                        if self.in_files else con.register(rel, pa.table({"customer_id": self._column(n, "customer_id")}))
+                sources = []
+                for n, frame in self.tables.as_dict().items():
+                    if "customer_id" not in frame.columns:
+                        continue
+                    sources.append(rel := f"_rp_ids_{n}")
+                    if self.in_files:
+                        con.execute(f'CREATE OR REPLACE TEMP VIEW "{rel}" AS {frame.select(["customer_id"])}')
+                    else:
+                        con.register(rel, pa.table({"customer_id": self._column(n, "customer_id")}))
                 con.register("_rp_spine", self._spine_arrow)
                 con.execute(dict_sql([*sources, "_rp_spine"]))
                 self._shared.add(DICT)

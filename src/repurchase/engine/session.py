@@ -100,9 +100,7 @@ class Session(CustomerCodes):
     def spine(self) -> ibis.Table:
         """``customer_id`` (on DuckDB the run's integer code, as in every table a group reads),
         ``as_of_key``, ``t_s``, ``t_wall`` and ``_row`` (the spine position)."""
-        s = self._table("spine", self._spine_arrow)
-        if self.planned:
-            s = self._coded("spine")
+        s = self._coded("spine") if self.planned else self._table("spine", self._spine_arrow)
         a = self.asof.select("as_of_key", "t_s", "t_wall")
         return s.join(a, "as_of_key").select("customer_id", "as_of_key", "t_s", "t_wall", "_row")
 
@@ -201,14 +199,17 @@ class Session(CustomerCodes):
     def paid_orders(self, *, with_order_id: bool = False) -> ibis.Table:
         """Paid orders (status ``paid`` or missing): ``customer_id``, ``ts_s``, ``cents`` (and
         ``order_id`` first, with ``with_order_id``)."""
-        order_id = with_order_id or self.planned  # on DuckDB one table computed once serves both
-        o = self.table("orders", ["order_id"] * order_id + ["customer_id", "order_ts", "amount", "status"])
+        keep_id = with_order_id or self.planned  # on DuckDB one table computed once serves both
+        ids = ["order_id"] if keep_id else []
+        o = self.table("orders", [*ids, "customer_id", "order_ts", "amount", "status"])
         if "status" in o.columns:
             o = o.filter(o.status.isnull() | (o.status == VALID_ORDER_STATUS))
-        o = o.select(*(["order_id"] * order_id), "customer_id", ts_s=secs(o.order_ts), cents=round_half_even(o.amount * 100))
+        o = o.select(*ids, "customer_id", ts_s=secs(o.order_ts), cents=round_half_even(o.amount * 100))
         if self.planned:
             o = self.cache(o, shared="paid_orders")
-        return o if with_order_id or not order_id else o.select("customer_id", "ts_s", "cents")
+            if not with_order_id:
+                o = o.select("customer_id", "ts_s", "cents")
+        return o
 
     def cache(self, expr: ibis.Table, *, shared: str | None = None) -> ibis.Table:
         """``expr`` computed once into a temporary table: DuckDB otherwise re-evaluates a
